@@ -1,0 +1,88 @@
+"""The `rsvp` command."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+from app.db import create_engine, create_sessionmaker, resolve_database_url
+
+cli = typer.Typer(
+    help="Registration and RSVP service for UN side-events.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@cli.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Upgrade the database schema (to the newest revision by default)."""
+    from app.migrations import upgrade
+
+    url = resolve_database_url(get_settings())
+    upgrade(url, revision)
+    typer.echo(f"Database schema is at {revision}.")
+
+
+@cli.command()
+def seed(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="TOML file of [[events]]; default: the bundled side-event."),
+    ] = None,
+) -> None:
+    """Create or update events from a data file, matched by slug."""
+    from app.services.events import BUNDLED_EVENTS_FILE, load_event_file, upsert_event
+
+    path = file or BUNDLED_EVENTS_FILE
+    try:
+        specs = load_event_file(path)
+    except (OSError, ValueError) as exc:
+        typer.secho(f"Could not read {path}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+    async def run() -> None:
+        engine = create_engine(resolve_database_url(get_settings()), pool_size=1)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                for number, spec in enumerate(specs, start=1):
+                    result = await upsert_event(session, spec, now=datetime.now(UTC))
+                    action = "created" if result.created else "updated"
+                    extra = f", {result.promoted} promoted from the waitlist" if result.promoted else ""
+                    typer.echo(f"[{number}/{len(specs)}] {action} {result.slug}{extra}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API and pages."""
+    import uvicorn
+
+    settings = get_settings()
+    typer.echo(f"Serving on http://{host}:{port} (links in e-mails use {settings.base_url})")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,45 @@
+"""Settings from the environment (and `.env`), validated once per process."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_EVENT_SLUG = "local-government-migration-development-2013"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    """`postgresql+asyncpg://...`; unset means an embedded PostgreSQL under DATA_DIR/pg."""
+    smtp_url: str | None = None
+    mail_from: str = "Side-event registration <noreply@localhost>"
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path(".data")
+    secret_key: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = []
+    rate_limit_enabled: bool = True
+    rate_limit_storage: str = "memory://"
+    default_event_slug: str = DEFAULT_EVENT_SLUG
+    db_pool_size: int = 10
+    max_body_bytes: int = 64 * 1024
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

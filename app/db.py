@@ -1,0 +1,87 @@
+"""Database plumbing: the declarative base, engines, sessions and the embedded server."""
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from starlette.requests import HTTPConnection
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Stable constraint names, so migrations can refer to (and drop) them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+EMBEDDED_DATABASE = "rsvp"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_embedded_servers: dict[Path, Any] = {}
+
+
+def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or join) a pgserver PostgreSQL in `pgdata`; return an asyncpg URL to `database`.
+
+    pgserver reference-counts its handles across processes and stops the server
+    when the last one exits, so `rsvp migrate`, `rsvp seed` and `rsvp serve` can
+    each call this in turn.
+    """
+    import pgserver
+
+    pgdata = pgdata.resolve()
+    server = _embedded_servers.get(pgdata)
+    if server is None:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _embedded_servers[pgdata] = server
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return to_asyncpg_url(server.get_uri(database))
+
+
+def to_asyncpg_url(uri: str) -> str:
+    url = make_url(uri)
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return to_asyncpg_url(settings.database_url)
+    return start_embedded_postgres(settings.data_dir / "pg")
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler succeeds, else rolled back."""
+    sessionmaker: async_sessionmaker[AsyncSession] = conn.app.state.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        yield session

@@ -1,0 +1,121 @@
+"""Application errors and the handlers that give every non-2xx the contract's shape."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    """A failure the client can act on: `{"detail": message, "code": code}`."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class InvalidToken(AppError):
+    status_code = 404
+    code = "invalid_token"
+
+
+class RegistrationClosed(AppError):
+    status_code = 409
+    code = "registration_closed"
+
+
+class EventFull(AppError):
+    status_code = 409
+    code = "event_full"
+
+
+class AlreadyRegistered(AppError):
+    status_code = 409
+    code = "already_registered"
+
+
+class OrgLimitReached(AppError):
+    status_code = 409
+    code = "org_limit_reached"
+
+
+class InvalidTransition(AppError):
+    status_code = 409
+    code = "invalid_transition"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_body(detail: Any, code: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "code": code, **extra}
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return JSONResponse(
+        error_body(exc.detail, exc.code, **exc.extra),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, "error")
+    return JSONResponse(
+        error_body(exc.detail, code), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The contract keeps FastAPI's list of errors as `detail`; `code` is our addition.
+    errors = [{k: v for k, v in err.items() if k != "ctx"} | _ctx(err) for err in exc.errors()]
+    return JSONResponse(error_body(errors, "validation_error"), status_code=422)
+
+
+def _ctx(err: Any) -> dict[str, Any]:
+    # `ctx` may hold exception objects, which are not JSON; keep it as text.
+    ctx = err.get("ctx")
+    return {"ctx": {k: str(v) for k, v in ctx.items()}} if ctx else {}
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        error_body("Something went wrong on our side; please try again.", "internal_error"),
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,19 @@
+"""ORM models; importing this package registers every table on `Base.metadata`."""
+
+from app.models.event import Event
+from app.models.registration import (
+    ACTIVE_STATUSES,
+    AffiliationType,
+    Language,
+    Registration,
+    RegistrationStatus,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "AffiliationType",
+    "Event",
+    "Language",
+    "Registration",
+    "RegistrationStatus",
+]

@@ -1,0 +1,46 @@
+from datetime import datetime
+
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(
+            "max_per_organisation IS NULL OR max_per_organisation > 0",
+            name="max_per_organisation_positive",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    timezone: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[str] = mapped_column(String(300))
+    capacity: Mapped[int] = mapped_column(Integer)
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    approval_required: Mapped[bool] = mapped_column(default=False)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    registration_closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    max_per_organisation: Mapped[int | None] = mapped_column(Integer)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=lambda: ["en"])
+    organisers: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    def registration_open_at(self, now: datetime) -> bool:
+        """Open while now lies within [opens, closes]; an absent bound is open."""
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        return (opens is None or now >= opens) and (closes is None or now <= closes)

@@ -1,0 +1,74 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.models import Language
+
+
+class EventFields(BaseModel):
+    """An event as written in a data file (or, later, by an organiser)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = ""
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: str
+    venue: str = Field(min_length=1, max_length=300)
+    capacity: int = Field(ge=0)
+    waitlist_enabled: bool = True
+    approval_required: bool = False
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0)
+    languages: list[Language] = [Language.en]
+    organisers: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent_times(self) -> "EventFields":
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes < opens:
+            raise ValueError("registration_closes_at must not be before registration_opens_at")
+        return self
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    title: str
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue: str
+    capacity: int
+    seats_left: int
+    waitlist_enabled: bool
+    approval_required: bool
+    registration_open: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    max_per_organisation: int | None
+    languages: list[Language]
+    organisers: list[str]
+
+    @model_validator(mode="after")
+    def _times_in_event_zone(self) -> "EventRead":
+        # Same instants, shown with the venue's offset: easier to read for people.
+        zone = ZoneInfo(self.timezone)
+        self.starts_at = self.starts_at.astimezone(zone)
+        self.ends_at = self.ends_at.astimezone(zone)
+        return self

@@ -1,0 +1,199 @@
+"""Registration rules: sign-up, the registrant's own edits and cancellation."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from app.errors import (
+    EventFull,
+    InvalidToken,
+    InvalidTransition,
+    OrgLimitReached,
+    RegistrationClosed,
+)
+from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
+from app.schemas.registration import RegistrationCreate, RegistrationUpdate
+from app.services.events import get_event
+from app.services.seating import (
+    close_waitlist_gap,
+    fill_free_seats,
+    next_waitlist_position,
+    seats_left,
+)
+from app.text import fold, organisation_key
+from app.tokens import digest, new_token, ticket_code_for
+
+
+@dataclass(frozen=True)
+class Registered:
+    registration: Registration
+    manage_token: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The e-mail already holds an active registration for the event."""
+
+    existing: Registration
+
+
+def search_text(registration: Registration) -> str:
+    parts = (
+        registration.given_name,
+        registration.family_name,
+        registration.email,
+        registration.organisation,
+    )
+    return fold(" ".join(parts))
+
+
+async def find_active_by_email(
+    session: AsyncSession, event: Event, email: str
+) -> Registration | None:
+    query = select(Registration).where(
+        Registration.event_id == event.id,
+        func.lower(Registration.email) == email.lower(),
+        Registration.status.in_(ACTIVE_STATUSES),
+    )
+    return (await session.scalars(query)).first()
+
+
+async def check_org_limit(
+    session: AsyncSession, event: Event, key: str, *, excluding: Registration | None = None
+) -> None:
+    limit = event.max_per_organisation
+    if limit is None:
+        return
+    query = select(func.count()).where(
+        Registration.event_id == event.id,
+        Registration.organisation_key == key,
+        Registration.status.in_(ACTIVE_STATUSES),
+    )
+    if excluding is not None:
+        query = query.where(Registration.id != excluding.id)
+    if (await session.scalar(query) or 0) >= limit:
+        raise OrgLimitReached(
+            f"This event takes at most {limit} registration(s) per organisation, "
+            "and your organisation has reached it. Please contact the organisers."
+        )
+
+
+async def initial_status(session: AsyncSession, event: Event) -> RegistrationStatus:
+    if event.approval_required:
+        return RegistrationStatus.pending_approval
+    if await seats_left(session, event) > 0:
+        return RegistrationStatus.confirmed
+    if event.waitlist_enabled:
+        return RegistrationStatus.waitlisted
+    raise EventFull("This event is full and has no waitlist.")
+
+
+async def register(
+    session: AsyncSession, *, event_slug: str, data: RegistrationCreate, now: datetime
+) -> Registered | Duplicate:
+    """Sign someone up: a seat while they last, then the waitlist."""
+    event = await get_event(session, event_slug, lock=True)
+    if not event.registration_open_at(now):
+        raise RegistrationClosed("Registration for this event is not open.")
+    existing = await find_active_by_email(session, event, data.email)
+    if existing is not None:
+        return Duplicate(existing=existing)
+    key = organisation_key(data.organisation)
+    await check_org_limit(session, event, key)
+    status = await initial_status(session, event)
+
+    token = new_token()
+    registration = Registration(
+        event=event,
+        **data.model_dump(exclude={"consent"}),
+        organisation_key=key,
+        status=status,
+        waitlist_position=(
+            await next_waitlist_position(session, event)
+            if status == RegistrationStatus.waitlisted
+            else None
+        ),
+        manage_token_hash=digest(token),
+        ticket_code_hash=digest(ticket_code_for(token)),
+        created_at=now,
+        updated_at=now,
+    )
+    registration.search_text = search_text(registration)
+    session.add(registration)
+    try:
+        # The partial unique index is the last word on duplicates.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        existing = await find_active_by_email(session, event, data.email)
+        if existing is None:
+            raise
+        return Duplicate(existing=existing)
+    return Registered(registration=registration, manage_token=token)
+
+
+async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.manage_token_hash == digest(token))
+        .execution_options(populate_existing=reload)
+    )
+    registration = (await session.scalars(query)).one_or_none()
+    if registration is None:
+        raise InvalidToken("This link is not valid. Please use the link from your latest e-mail.")
+    return registration
+
+
+async def lock_for_change(session: AsyncSession, token: str) -> tuple[Event, Registration]:
+    """Lock the event (seat changes are serialised on it), then re-read the registration."""
+    registration = await get_by_token(session, token)
+    event = await get_event(session, registration.event.slug, lock=True)
+    registration = await get_by_token(session, token, reload=True)
+    if not registration.is_active:
+        raise InvalidTransition(f"This registration is {registration.status} and can't be changed.")
+    return event, registration
+
+
+async def update_registration(
+    session: AsyncSession, *, token: str, changes: RegistrationUpdate, now: datetime
+) -> Registration:
+    event, registration = await lock_for_change(session, token)
+    values = changes.changes()
+    if "organisation" in values:
+        key = organisation_key(values["organisation"])
+        if key != registration.organisation_key:
+            await check_org_limit(session, event, key, excluding=registration)
+        registration.organisation_key = key
+    for field, value in values.items():
+        setattr(registration, field, value)
+    registration.search_text = search_text(registration)
+    registration.updated_at = now
+    await session.flush()
+    return registration
+
+
+async def cancel_registration(
+    session: AsyncSession, *, registration: Registration, event: Event, now: datetime
+) -> list[Registration]:
+    """Cancel; a freed seat goes to the waitlist at once. Returns those promoted."""
+    was, position = registration.status, registration.waitlist_position
+    registration.status = RegistrationStatus.cancelled
+    registration.waitlist_position = None
+    registration.updated_at = now
+    await session.flush()
+    if was == RegistrationStatus.waitlisted and position is not None:
+        await close_waitlist_gap(session, event, after=position, by=1)
+    if was == RegistrationStatus.confirmed:
+        return await fill_free_seats(session, event=event, now=now)
+    return []
+
+
+async def cancel_by_token(session: AsyncSession, *, token: str, now: datetime) -> Registration:
+    event, registration = await lock_for_change(session, token)
+    await cancel_registration(session, registration=registration, event=event, now=now)
+    return registration

@@ -1,0 +1,39 @@
+"""Text clean-up shared by validation and search: one place decides what "same" means."""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def clean_line(value: str) -> str:
+    """NFC-normalise, drop control characters, collapse whitespace runs, trim."""
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
+    return _SPACES.sub(" ", value).strip()
+
+
+def clean_multiline(value: str) -> str:
+    """Like `clean_line`, but keeps line breaks (free text such as accessibility needs)."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    value = "".join(
+        ch
+        for ch in value
+        if ch in _ALLOWED_CONTROLS or unicodedata.category(ch) not in _CONTROL_CATEGORIES
+    )
+    lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def fold(value: str) -> str:
+    """Case-, accent- and space-insensitive key: "  Ciudad de  CUENCA " == "ciudad de cuenca"."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def organisation_key(organisation: str) -> str:
+    """Organisations compare case- and space-insensitively (accents still count)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", organisation).casefold()).strip()

@@ -1,0 +1,27 @@
+"""Secret tokens: handed out once, stored only as SHA-256 digests."""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+TOKEN_BYTES = 32
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def ticket_code_for(manage_token: str) -> str:
+    """The QR ticket's code, derived from the manage token.
+
+    Deriving it (HMAC keyed by the 32 random bytes of the manage token) means the
+    registrant's own view can show it while the database holds only its digest,
+    and the ticket code does not reveal the manage token.
+    """
+    mac = hmac.new(manage_token.encode(), b"ticket", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

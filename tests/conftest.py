@@ -1,0 +1,259 @@
+"""Fixtures: a real PostgreSQL, the app on top of it, and a controllable clock.
+
+The server is an embedded PostgreSQL (pgserver) in a temporary folder, or the
+one named by TEST_DATABASE_URL. The schema is migrated once, with Alembic, into
+a template database; most tests then run inside a transaction that is rolled
+back, and tests that need real commits get a fresh copy of the template.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
+from app.main import create_app
+from app.migrations import upgrade
+from app.schemas.event import EventFields
+from app.services.events import upsert_event
+
+TEMPLATE_DB = "rsvp_test_template"
+BASE_URL = "http://rsvp.test"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+def database_url(server_url: str, name: str) -> str:
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def admin_execute(server_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(_dsn(database_url(server_url, "postgres")))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An asyncpg URL to a PostgreSQL server the tests may create databases on."""
+    if external := os.environ.get("TEST_DATABASE_URL"):
+        return to_asyncpg_url(external)
+    return start_embedded_postgres(tmp_path_factory.mktemp("pg") / "data", database="postgres")
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server_url: str) -> str:
+    """A database migrated to head with Alembic; fresh databases are copied from it."""
+    asyncio.run(
+        admin_execute(
+            pg_server_url,
+            f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)',
+            f'CREATE DATABASE "{TEMPLATE_DB}"',
+        )
+    )
+    upgrade(database_url(pg_server_url, TEMPLATE_DB))
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+def make_database(
+    pg_server_url: str, template_db: str
+) -> Iterator[Callable[[], Awaitable[str]]]:
+    """Creates a new database from the migrated template; all are dropped at the end."""
+    created: list[str] = []
+
+    async def make() -> str:
+        name = f"rsvp_test_{uuid.uuid4().hex[:12]}"
+        await admin_execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        created.append(name)
+        return database_url(pg_server_url, name)
+
+    yield make
+    if created:
+        asyncio.run(
+            admin_execute(
+                pg_server_url, *(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in created)
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+async def shared_engine(
+    make_database: Callable[[], Awaitable[str]],
+) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(await make_database(), pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(shared_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with shared_engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # Each session's commit only releases a savepoint of the outer transaction.
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2013, 9, 2, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=None,
+        base_url=BASE_URL,
+        data_dir=tmp_path / "data",
+        rate_limit_enabled=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def app(
+    settings: Settings, clock: FakeClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Any:
+    app = create_app(settings, clock=clock)
+    app.state.sessionmaker = sessionmaker
+    return app
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        yield client
+
+
+def event_fields(**overrides: Any) -> EventFields:
+    values: dict[str, Any] = {
+        "slug": "side-event",
+        "title": "Local Government: Taking the Migration and Development Agenda Forward",
+        "summary": "A side-event of the High-Level Dialogue.",
+        "starts_at": datetime(2013, 10, 4, 17, 15, tzinfo=UTC),
+        "ends_at": datetime(2013, 10, 4, 18, 45, tzinfo=UTC),
+        "timezone": "America/New_York",
+        "venue": "Conference Room 6, United Nations Headquarters, New York",
+        "capacity": 120,
+        "organisers": ["JMDI", "UNITAR", "KNOMAD"],
+    }
+    return EventFields.model_validate(values | overrides)
+
+
+MakeEvent = Callable[..., Awaitable[EventFields]]
+
+
+@pytest.fixture
+def make_event(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> MakeEvent:
+    """Creates an event in the test's transaction; keyword arguments override fields."""
+
+    async def make(**overrides: Any) -> EventFields:
+        fields = event_fields(**overrides)
+        async with sessionmaker() as session, session.begin():
+            await upsert_event(session, fields, now=clock.now())
+        return fields
+
+    return make
+
+
+@pytest.fixture
+async def event(make_event: MakeEvent) -> EventFields:
+    return await make_event()
+
+
+def signup_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": f"person-{uuid.uuid4().hex[:8]}@example.org",
+        "given_name": "Ana",
+        "family_name": "Quispe",
+        "organisation": "Municipality of Cuenca",
+        "job_title": "Director of Human Mobility",
+        "affiliation_type": "local_government",
+        "country": "EC",
+        "language": "es",
+        "has_un_grounds_pass": False,
+        "accessibility_needs": None,
+        "consent": True,
+    }
+    return body | overrides
+
+
+Signup = Callable[..., Awaitable[httpx.Response]]
+
+
+@pytest.fixture
+def signup(client: httpx.AsyncClient) -> Signup:
+    async def post(slug: str = "side-event", **overrides: Any) -> httpx.Response:
+        return await client.post(f"/api/events/{slug}/registrations", json=signup_body(**overrides))
+
+    return post
+
+
+@pytest.fixture
+async def committed_app(
+    make_database: Callable[[], Awaitable[str]], settings: Settings, clock: FakeClock
+) -> AsyncIterator[Any]:
+    """The app on a database of its own, going through the real per-request transactions."""
+    engine = create_engine(await make_database(), pool_size=10)
+    app = create_app(settings, clock=clock)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    yield app
+    await engine.dispose()
+
+
+def token_of(registration: dict[str, Any]) -> str:
+    """The secret token at the end of a registrant's manage URL."""
+    return str(registration["manage_url"]).rsplit("/", 1)[1]
+
+
+def own_path(registration: dict[str, Any], suffix: str = "") -> str:
+    """The registrant's own API path, e.g. own_path(r, "/cancel")."""
+    return f"/api/registrations/{token_of(registration)}{suffix}"
