@@ -50,4 +50,5 @@ def build_calendar(
     calendar.add_component(entry)
     # Adds the VTIMEZONE for every TZID used above, so clients need no zone database.
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -62,7 +62,9 @@ def seed(
                 for number, spec in enumerate(specs, start=1):
                     result = await upsert_event(session, spec, now=datetime.now(UTC))
                     action = "created" if result.created else "updated"
-                    extra = f", {result.promoted} promoted from the waitlist" if result.promoted else ""
+                    extra = (
+                        f", {result.promoted} promoted from the waitlist" if result.promoted else ""
+                    )
                     typer.echo(f"[{number}/{len(specs)}] {action} {result.slug}{extra}")
         finally:
             await engine.dispose()

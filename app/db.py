@@ -53,7 +53,7 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> 
     if server is None:
         pgdata.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", pgdata)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         _embedded_servers[pgdata] = server
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "1 row" not in exists:

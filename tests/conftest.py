@@ -84,9 +84,7 @@ def template_db(pg_server_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def make_database(
-    pg_server_url: str, template_db: str
-) -> Iterator[Callable[[], Awaitable[str]]]:
+def make_database(pg_server_url: str, template_db: str) -> Iterator[Callable[[], Awaitable[str]]]:
     """Creates a new database from the migrated template; all are dropped at the end."""
     created: list[str] = []
 
@@ -151,7 +149,7 @@ def settings(tmp_path: Path) -> Settings:
         base_url=BASE_URL,
         data_dir=tmp_path / "data",
         rate_limit_enabled=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
@@ -190,9 +188,7 @@ MakeEvent = Callable[..., Awaitable[EventFields]]
 
 
 @pytest.fixture
-def make_event(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
-) -> MakeEvent:
+def make_event(sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock) -> MakeEvent:
     """Creates an event in the test's transaction; keyword arguments override fields."""
 
     async def make(**overrides: Any) -> EventFields:

@@ -119,7 +119,9 @@ async def test_unknown_event_is_not_found(signup: Signup) -> None:
 
 async def test_names_are_trimmed_and_nfc_normalised(event: object, signup: Signup) -> None:
     body = (
-        await signup(given_name="  Jose\u0301  ", family_name="Pe\u0301rez   Ortiz", organisation=" A ")
+        await signup(
+            given_name="  Jose\u0301  ", family_name="Pe\u0301rez   Ortiz", organisation=" A "
+        )
     ).json()
     assert body["given_name"] == "Jos\u00e9"
     assert body["family_name"] == "P\u00e9rez Ortiz"

@@ -33,9 +33,7 @@ class Event(Base):
     max_per_organisation: Mapped[int | None] = mapped_column(Integer)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=lambda: ["en"])
     organisers: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

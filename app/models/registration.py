@@ -122,12 +122,8 @@ class Registration(Base):
     manage_token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     ticket_code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     event: Mapped[Event] = relationship(lazy="raise")
 

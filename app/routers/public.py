@@ -1,7 +1,7 @@
 """The public API: events and the registrant's own record."""
 
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Body, Path
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api", tags=["public"])
 Slug = Annotated[str, Path(max_length=80)]
 Token = Annotated[str, Path(min_length=1, max_length=128)]
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown event or token"},
     409: {"description": "Closed, full, duplicate, organisation limit, or not changeable"},
 }
@@ -47,9 +47,7 @@ async def sign_up(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> RegistrantRead | JSONResponse:
-    result = await registrations.register(
-        session, event_slug=slug, data=body, now=clock.now()
-    )
+    result = await registrations.register(session, event_slug=slug, data=body, now=clock.now())
     if isinstance(result, Duplicate):
         # Answered, not raised: whatever the service recorded for the duplicate
         # (the manage link sent again) must be committed.
@@ -128,4 +126,6 @@ async def ticket_svg(token: Token, session: SessionDep) -> Response:
     qr = segno.make(ticket_code_for(token), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, title=f"Ticket: {registration.event.title}")
-    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )

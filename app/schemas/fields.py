@@ -36,9 +36,7 @@ def _email(value: str) -> str:
 
 # `max_length` is checked on what was sent; the clean-up only ever shortens it.
 PersonName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_non_blank_line)]
-Organisation = Annotated[
-    str, Field(min_length=1, max_length=200), AfterValidator(_non_blank_line)
-]
+Organisation = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_non_blank_line)]
 OptionalLine = Annotated[str, Field(max_length=200), AfterValidator(_optional_line)]
 FreeText = Annotated[str, Field(max_length=2000), AfterValidator(_optional_text)]
 CountryCode = Annotated[str, Field(max_length=2), AfterValidator(_country)]

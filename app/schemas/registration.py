@@ -5,8 +5,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.models import AffiliationType, Language, RegistrationStatus
-from app.tokens import ticket_code_for
 from app.schemas.fields import CountryCode, Email, FreeText, OptionalLine, Organisation, PersonName
+from app.tokens import ticket_code_for
 
 
 class RegistrationCreate(BaseModel):
@@ -59,7 +59,9 @@ class RegistrationUpdate(BaseModel):
     @model_validator(mode="after")
     def _no_null_for_required(self) -> "RegistrationUpdate":
         nulled = sorted(
-            name for name in self.model_fields_set & _REQUIRED_ON_EDIT if getattr(self, name) is None
+            name
+            for name in self.model_fields_set & _REQUIRED_ON_EDIT
+            if getattr(self, name) is None
         )
         if nulled:
             raise ValueError(f"these fields cannot be null: {', '.join(nulled)}")

@@ -46,7 +46,9 @@ class UpsertResult:
     promoted: int
 
 
-async def upsert_event(session: AsyncSession, fields: EventFields, *, now: datetime) -> UpsertResult:
+async def upsert_event(
+    session: AsyncSession, fields: EventFields, *, now: datetime
+) -> UpsertResult:
     """Insert the event, or update the one with the same slug (filling any seats it frees)."""
     values = fields.model_dump()
     event = (

@@ -1,0 +1,41 @@
+# The two set-up commands are `make run` and `make test`; see README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run worker test lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.12 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the app with its development tools
+
+run: install ## Migrate, seed the side-event and serve it on http://127.0.0.1:8000
+	$(BIN)/rsvp migrate
+	$(BIN)/rsvp seed
+	$(BIN)/rsvp serve
+
+test: install ## Run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests bench
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install ## Run the benchmarks in bench/ and print their tables
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

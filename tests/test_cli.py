@@ -1,0 +1,128 @@
+"""The `rsvp` command, run as a real process against a database of its own."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import admin_execute, database_url
+
+RSVP = [sys.executable, "-m", "app"]
+SIDE_EVENT = "local-government-migration-development-2013"
+
+
+@pytest.fixture
+def cli_env(pg_server_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    import asyncio
+
+    name = "rsvp_test_cli"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(admin_execute(pg_server_url, drop, f'CREATE DATABASE "{name}"'))
+    env = os.environ | {
+        "DATABASE_URL": database_url(pg_server_url, name),
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    yield env
+    asyncio.run(admin_execute(pg_server_url, drop))
+
+
+def rsvp(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*RSVP, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_migrate_then_seed_creates_the_side_event_once(cli_env: dict[str, str]) -> None:
+    assert rsvp(cli_env, "migrate").returncode == 0
+    first = rsvp(cli_env, "seed")
+    assert first.returncode == 0, first.stderr
+    assert f"[1/1] created {SIDE_EVENT}" in first.stdout
+    second = rsvp(cli_env, "seed")
+    assert f"[1/1] updated {SIDE_EVENT}" in second.stdout
+
+
+def test_seed_reads_a_given_file_in_local_time(cli_env: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "events.toml"
+    data.write_text(
+        """
+[[events]]
+slug = "athens-roundtable"
+title = "Athens round-table"
+starts_at = 2013-10-03T09:00:00
+ends_at = 2013-10-03T10:00:00
+timezone = "America/New_York"
+venue = "Conference Room 6"
+capacity = 30
+"""
+    )
+    rsvp(cli_env, "migrate")
+    result = rsvp(cli_env, "seed", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "created athens-roundtable" in result.stdout
+
+
+def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_path: Path) -> None:
+    data = tmp_path / "events.toml"
+    data.write_text('[[events]]\nslug = "x"\n')
+    result = rsvp(cli_env, "seed", str(data))
+    assert result.returncode == 2
+    assert "Could not read" in result.stderr
+    assert "title" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
+    rsvp(cli_env, "migrate")
+    rsvp(cli_env, "seed")
+    port = _free_port()
+    server = subprocess.Popen(
+        [*RSVP, "serve", "--port", str(port)],
+        env=cli_env | {"BASE_URL": f"http://127.0.0.1:{port}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+
+        assert httpx.get(base).headers["location"] == f"/events/{SIDE_EVENT}"
+        created = httpx.post(
+            f"{base}/api/events/{SIDE_EVENT}/registrations",
+            json={
+                "email": "mayor@athens.example",
+                "given_name": "Giorgos",
+                "family_name": "Kaminis",
+                "organisation": "City of Athens",
+                "affiliation_type": "local_government",
+                "country": "GR",
+                "has_un_grounds_pass": False,
+                "consent": True,
+            },
+        )
+        assert created.status_code == 201
+        own = created.json()["manage_url"].replace("/r/", "/api/registrations/")
+        assert httpx.get(own).json()["status"] == "confirmed"
+        assert httpx.patch(own, json={"job_title": "Mayor"}).json()["job_title"] == "Mayor"
+        assert httpx.post(f"{own}/cancel").json()["status"] == "cancelled"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
