@@ -17,6 +17,7 @@ from app.errors import (
 )
 from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
 from app.schemas.registration import RegistrationCreate, RegistrationUpdate
+from app.services import notifications
 from app.services.events import get_event
 from app.services.seating import (
     close_waitlist_gap,
@@ -101,12 +102,12 @@ async def register(
         raise RegistrationClosed("Registration for this event is not open.")
     existing = await find_active_by_email(session, event, data.email)
     if existing is not None:
+        await notifications.manage_link_requested(session, registration=existing, now=now)
         return Duplicate(existing=existing)
     key = organisation_key(data.organisation)
     await check_org_limit(session, event, key)
     status = await initial_status(session, event)
 
-    token = new_token()
     registration = Registration(
         event=event,
         **data.model_dump(exclude={"consent"}),
@@ -117,12 +118,11 @@ async def register(
             if status == RegistrationStatus.waitlisted
             else None
         ),
-        manage_token_hash=digest(token),
-        ticket_code_hash=digest(ticket_code_for(token)),
         created_at=now,
         updated_at=now,
     )
     registration.search_text = search_text(registration)
+    token = issue_manage_token(registration)
     session.add(registration)
     try:
         # The partial unique index is the last word on duplicates.
@@ -132,8 +132,24 @@ async def register(
         existing = await find_active_by_email(session, event, data.email)
         if existing is None:
             raise
+        await notifications.manage_link_requested(session, registration=existing, now=now)
         return Duplicate(existing=existing)
+    await notifications.registration_received(
+        session, registration=registration, manage_token=token, now=now
+    )
     return Registered(registration=registration, manage_token=token)
+
+
+def issue_manage_token(registration: Registration) -> str:
+    """Give the registration a new manage token (and so a new ticket code); returns it.
+
+    Only digests are stored, so a message that must carry the manage link after
+    sign-up issues a fresh token; links in earlier messages stop working.
+    """
+    token = new_token()
+    registration.manage_token_hash = digest(token)
+    registration.ticket_code_hash = digest(ticket_code_for(token))
+    return token
 
 
 async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:
@@ -186,6 +202,7 @@ async def cancel_registration(
     registration.waitlist_position = None
     registration.updated_at = now
     await session.flush()
+    await notifications.status_changed(session, registration=registration, previous=was, now=now)
     if was == RegistrationStatus.waitlisted and position is not None:
         await close_waitlist_gap(session, event, after=position, by=1)
     if was == RegistrationStatus.confirmed:

@@ -8,8 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.models import Event, Registration, RegistrationStatus
+from app.services import notifications
 
 
 async def count_with_status(
@@ -54,6 +56,7 @@ async def fill_free_seats(
     promoted = list(
         await session.scalars(
             select(Registration)
+            .options(joinedload(Registration.event))
             .where(
                 Registration.event_id == event.id,
                 Registration.status == RegistrationStatus.waitlisted,
@@ -70,4 +73,8 @@ async def fill_free_seats(
         registration.updated_at = now
     await session.flush()
     await close_waitlist_gap(session, event, after=0, by=len(promoted))
+    for registration in promoted:
+        await notifications.status_changed(
+            session, registration=registration, previous=RegistrationStatus.waitlisted, now=now
+        )
     return promoted

@@ -1,0 +1,60 @@
+"""The organisers' registration filters, shared by the list, the CSV export and stats."""
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from app.models import AffiliationType, Event, Registration, RegistrationStatus
+from app.schemas.fields import CountryCode
+from app.text import fold
+
+RegistrationQuery = Select[Registration]
+
+
+class RegistrationFilters(BaseModel):
+    """Query-string filters; each one given narrows the result (they combine with AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[RegistrationStatus] | None = None
+    affiliation_type: list[AffiliationType] | None = None
+    country: list[CountryCode] | None = None
+    has_un_grounds_pass: bool | None = None
+    checked_in: bool | None = None
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Words found in name, e-mail or organisation; case and accents ignored.",
+    )
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def apply_filters(query: RegistrationQuery, filters: RegistrationFilters) -> RegistrationQuery:
+    if filters.status:
+        query = query.where(Registration.status.in_(filters.status))
+    if filters.affiliation_type:
+        query = query.where(Registration.affiliation_type.in_(filters.affiliation_type))
+    if filters.country:
+        query = query.where(Registration.country.in_(filters.country))
+    if filters.has_un_grounds_pass is not None:
+        query = query.where(Registration.has_un_grounds_pass.is_(filters.has_un_grounds_pass))
+    if filters.checked_in is not None:
+        checked = Registration.checked_in_at.is_not(None)
+        query = query.where(checked if filters.checked_in else ~checked)
+    for word in fold(filters.q or "").split():
+        query = query.where(Registration.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+    return query
+
+
+def filtered_registrations(event: Event, filters: RegistrationFilters) -> RegistrationQuery:
+    """The event's registrations matching `filters`, oldest first (created_at, then id)."""
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event))
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.created_at, Registration.id)
+    )
+    return apply_filters(query, filters)

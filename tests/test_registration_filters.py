@@ -1,0 +1,61 @@
+"""The organisers' filters, applied by the service that the list and the export share."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.services.events import get_event
+from app.services.registration_filters import RegistrationFilters, filtered_registrations
+from tests.conftest import FakeClock, MakeEvent, Signup
+
+
+@pytest.fixture
+async def people(make_event: MakeEvent, signup: Signup, clock: FakeClock) -> None:
+    await make_event(capacity=2)
+    await signup(
+        given_name="José",
+        family_name="Álvarez",
+        organisation="Ayuntamiento de Barcelona",
+        affiliation_type="local_government",
+        country="ES",
+        has_un_grounds_pass=True,
+    )
+    await signup(
+        given_name="Eleni",
+        family_name="Papadopoulou",
+        organisation="City of Athens",
+        affiliation_type="local_government",
+        country="GR",
+    )
+    await signup(given_name="Amina", family_name="Diallo", organisation="IOM",
+                 affiliation_type="un_system", country="SN", email="amina@iom.example")  # fmt: skip
+
+
+async def names(session: AsyncSession, **filters: Any) -> list[str]:
+    event = await get_event(session, "side-event")
+    query = filtered_registrations(event, RegistrationFilters.model_validate(filters))
+    return [r.given_name for r in await session.scalars(query)]
+
+
+async def test_no_filter_lists_everyone_oldest_first(people: None, session: AsyncSession) -> None:
+    assert await names(session) == ["José", "Eleni", "Amina"]
+
+
+async def test_search_ignores_case_and_accents(people: None, session: AsyncSession) -> None:
+    assert await names(session, q="JOSE alvarez") == ["José"]
+    assert await names(session, q="barcelona") == ["José"]
+    assert await names(session, q="iom.example") == ["Amina"]
+
+
+async def test_search_treats_wildcards_literally(people: None, session: AsyncSession) -> None:
+    assert await names(session, q="%") == []
+    assert await names(session, q="_") == []
+
+
+async def test_filters_combine(people: None, session: AsyncSession) -> None:
+    assert await names(session, status=["waitlisted"]) == ["Amina"]
+    assert await names(session, affiliation_type=["local_government"], country=["GR"]) == ["Eleni"]
+    assert await names(session, has_un_grounds_pass=True) == ["José"]
+    assert await names(session, checked_in=False) == ["José", "Eleni", "Amina"]
+    assert await names(session, checked_in=True) == []
