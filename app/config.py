@@ -20,12 +20,15 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".data")
     secret_key: str | None = None
+    """Signs form tokens; unset means one generated once into DATA_DIR/secret_key."""
     cors_origins: Annotated[list[str], NoDecode] = []
     rate_limit_enabled: bool = True
     rate_limit_storage: str = "memory://"
     default_event_slug: str = DEFAULT_EVENT_SLUG
     db_pool_size: int = 10
     max_body_bytes: int = 64 * 1024
+    form_min_fill_seconds: float = 3.0
+    """A sign-up form sent back sooner than this after it was served is refused as a bot's."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

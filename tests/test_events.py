@@ -62,5 +62,6 @@ async def test_event_page_shows_local_time_and_venue(
 ) -> None:
     response = await client.get("/events/side-event")
     assert response.status_code == 200
-    assert "Friday 4 October 2013, 13:15" in response.text
+    assert "Friday, 4 October 2013" in response.text
+    assert "13:15\N{EN DASH}14:45 (Eastern Daylight Time)" in response.text
     assert "Conference Room 6" in response.text

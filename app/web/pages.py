@@ -1,17 +1,129 @@
-"""HTML pages."""
+"""HTML pages: the event and its sign-up form, the result, and the registrant's manage page.
 
-from pathlib import Path
+Every rule lives in the services; these handlers parse forms, call them and
+render. Pages work without JavaScript: each change is a form post answered with
+a redirect (Post/Redirect/Get), or the form again with its errors.
+"""
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.routing import APIRoute
 
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.services import events
+from app.errors import AppError, InvalidTransition
+from app.models import Event, Language, Registration
+from app.services import events, registrations
+from app.services.registrations import Duplicate
+from app.web import i18n
+from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
+from app.web.i18n import N_
+from app.web.rendering import Page, PageDep, page
+from app.web.security import CSRF_COOKIE, CSRF_FIELD, HONEYPOT_FIELD, STARTED_FIELD
 
-router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Errors from the services, as a visitor reads them: (title, what to do).
+ERROR_PAGES: dict[str, tuple[str, str]] = {
+    "not_found": (N_("Page not found"), N_("Check the address, or use the link you were sent.")),
+    "invalid_token": (
+        N_("This link is not valid"),
+        N_("Please use the link from your latest e-mail about this registration."),
+    ),
+    "registration_closed": (
+        N_("Registration is closed"),
+        N_("Registration for this event is not open."),
+    ),
+    "event_full": (N_("This event is full"), N_("There are no places left and no waitlist.")),
+    "org_limit_reached": (
+        N_("Your organisation has reached its limit"),
+        N_(
+            "This event takes a limited number of people per organisation. "
+            "Please contact the organisers."
+        ),
+    ),
+    "invalid_transition": (
+        N_("This registration can no longer be changed"),
+        N_("It has been cancelled or declined."),
+    ),
+}
+DONE_MESSAGES = {
+    "signed-up": N_(
+        "Thank you for registering. We have e-mailed you the link to this page: "
+        "keep it to change or cancel your registration."
+    ),
+    "updated": N_("Your details have been updated."),
+    "cancelled": N_("Your registration has been cancelled."),
+}
+
+
+class PageRoute(APIRoute):
+    """Answers a service's refusal with an HTML page in the visitor's language, not JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_on_page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except AppError as error:
+                title, message = ERROR_PAGES.get(error.code, ERROR_PAGES["not_found"])
+                return page(request).render(
+                    "message.html", status_code=error.status_code, title=title, message=message
+                )
+
+        return handle_on_page
+
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+Token = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _when(starts: datetime, ends: datetime, zone: str, lang: Language) -> dict[str, str]:
+    tz = ZoneInfo(zone)
+    starts, ends = starts.astimezone(tz), ends.astimezone(tz)
+    return {"date": i18n.event_date(starts, lang), "times": i18n.event_times(starts, ends, lang)}
+
+
+def _choices(page: Page) -> dict[str, Any]:
+    return {
+        "affiliations": [
+            (kind.value, page.gettext(label)) for kind, label in AFFILIATION_LABELS.items()
+        ],
+        "countries": countries(page.lang),
+        "language_names": [(lang.value, i18n.native_name(lang)) for lang in Language],
+    }
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+def _refused(page: Page, form: dict[str, str]) -> HTMLResponse | None:
+    """A page refusing the post when it fails CSRF or a bot filled the honeypot; else None."""
+    if not page.guard.csrf_valid(
+        cookie=page.request.cookies.get(CSRF_COOKIE), token=form.get(CSRF_FIELD)
+    ):
+        return page.render(
+            "message.html",
+            status_code=403,
+            title=N_("Your form could not be sent"),
+            message=N_(
+                "For your security, the form has expired or your browser did not send its cookie. "
+                "Please allow cookies for this site, reload the page and try again."
+            ),
+        )
+    if form.get(HONEYPOT_FIELD):
+        return page.render(
+            "message.html",
+            status_code=400,
+            title=N_("Your form could not be sent"),
+            message=N_("Please leave the field marked “leave this empty” empty and try again."),
+        )
+    return None
 
 
 @router.get("/")
@@ -19,19 +131,167 @@ async def home(settings: SettingsDep) -> RedirectResponse:
     return RedirectResponse(f"/events/{settings.default_event_slug}", status_code=307)
 
 
-@router.get("/events/{slug}", response_class=HTMLResponse)
-async def event_page(
-    slug: str, request: Request, session: SessionDep, clock: ClockDep
+async def _event_page(
+    page: Page,
+    session: SessionDep,
+    slug: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
 ) -> HTMLResponse:
     event = await events.get_event(session, slug)
-    info = await events.read_event(session, event, clock.now())
-    zone = ZoneInfo(info.timezone)
-    return templates.TemplateResponse(
-        request,
+    info = await events.read_event(session, event, page.clock.now())
+    return page.render(
         "event.html",
-        {
-            "event": info,
-            "starts": info.starts_at.astimezone(zone),
-            "ends": info.ends_at.astimezone(zone),
-        },
+        status_code=status_code,
+        event=info,
+        when=_when(info.starts_at, info.ends_at, info.timezone, page.lang),
+        values=values,
+        errors=errors,
+        **_choices(page),
     )
+
+
+@router.get("/events/{slug}", response_class=HTMLResponse)
+async def event_page(slug: str, page: PageDep, session: SessionDep) -> HTMLResponse:
+    return await _event_page(page, session, slug, values={"language": page.lang}, errors={})
+
+
+@router.post("/events/{slug}", response_model=None)
+async def sign_up(
+    slug: str, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    form = await _form(request)
+    if (refusal := _refused(page, form)) is not None:
+        return refusal
+    if page.guard.filled_too_fast(form.get(STARTED_FIELD), clock.now()):
+        errors = {"": N_("Please check your details, then send the form again.")}
+        return await _event_page(page, session, slug, values=form, errors=errors, status_code=400)
+    parsed = parse_signup(form)
+    if parsed.data is None:
+        return await _event_page(
+            page, session, slug, values=form, errors=parsed.errors, status_code=422
+        )
+    result = await registrations.register(
+        session, event_slug=slug, data=parsed.data, now=clock.now()
+    )
+    if isinstance(result, Duplicate):
+        return page.render(
+            "message.html",
+            status_code=409,
+            title=N_("You are already registered"),
+            message=N_(
+                "This e-mail address is already registered for this event. "
+                "We have e-mailed you the link to your registration again."
+            ),
+        )
+    return page.redirect(f"/r/{result.manage_token}?done=signed-up")
+
+
+def _registration_view(page: Page, registration: Registration) -> dict[str, Any]:
+    event: Event = registration.event
+    names = dict(countries(page.lang))
+    return {
+        "registration": registration,
+        "event": event,
+        "when": _when(event.starts_at, event.ends_at, event.timezone, page.lang),
+        "active": registration.is_active,
+        "affiliation": page.gettext(AFFILIATION_LABELS[registration.affiliation_type]),
+        "country": names.get(registration.country or "", ""),
+        "language_name": i18n.native_name(registration.language),
+    }
+
+
+async def _changeable(session: SessionDep, token: str) -> Registration:
+    registration = await registrations.get_by_token(session, token)
+    if not registration.is_active:
+        raise InvalidTransition(f"This registration is {registration.status}.")
+    return registration
+
+
+def _edit_values(registration: Registration) -> dict[str, str]:
+    return {
+        "given_name": registration.given_name,
+        "family_name": registration.family_name,
+        "organisation": registration.organisation,
+        "job_title": registration.job_title or "",
+        "affiliation_type": registration.affiliation_type.value,
+        "country": registration.country or "",
+        "has_un_grounds_pass": "yes" if registration.has_un_grounds_pass else "no",
+        "accessibility_needs": registration.accessibility_needs or "",
+        "language": registration.language.value,
+    }
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+async def manage_page(
+    token: Token, page: PageDep, session: SessionDep, done: str | None = None
+) -> HTMLResponse:
+    registration = await registrations.get_by_token(session, token)
+    return page.render(
+        "manage.html",
+        token=token,
+        done=DONE_MESSAGES.get(done or ""),
+        **_registration_view(page, registration),
+    )
+
+
+async def _edit_page(
+    page: Page,
+    session: SessionDep,
+    token: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    registration = await _changeable(session, token)
+    return page.render(
+        "edit.html",
+        status_code=status_code,
+        token=token,
+        values=values if values is not None else _edit_values(registration),
+        errors=errors or {},
+        **_registration_view(page, registration),
+        **_choices(page),
+    )
+
+
+@router.get("/r/{token}/edit", response_class=HTMLResponse)
+async def edit_page(token: Token, page: PageDep, session: SessionDep) -> HTMLResponse:
+    return await _edit_page(page, session, token)
+
+
+@router.post("/r/{token}/edit", response_model=None)
+async def edit(
+    token: Token, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    form = await _form(request)
+    if (refusal := _refused(page, form)) is not None:
+        return refusal
+    parsed = parse_edit(form)
+    if parsed.data is None:
+        return await _edit_page(
+            page, session, token, values=form, errors=parsed.errors, status_code=422
+        )
+    await registrations.update_registration(
+        session, token=token, changes=parsed.data, now=clock.now()
+    )
+    return page.redirect(f"/r/{token}?done=updated")
+
+
+@router.get("/r/{token}/cancel", response_class=HTMLResponse)
+async def cancel_page(token: Token, page: PageDep, session: SessionDep) -> HTMLResponse:
+    registration = await _changeable(session, token)
+    return page.render("cancel.html", token=token, **_registration_view(page, registration))
+
+
+@router.post("/r/{token}/cancel", response_model=None)
+async def cancel(
+    token: Token, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    if (refusal := _refused(page, await _form(request))) is not None:
+        return refusal
+    await registrations.cancel_by_token(session, token=token, now=clock.now())
+    return page.redirect(f"/r/{token}?done=cancelled")

@@ -1,0 +1,106 @@
+"""The page language: negotiation, gettext catalogs and locale-aware formatting.
+
+Catalogs are the committed `.po` files, compiled in memory on first use, so a
+fresh clone needs no build step and a stale `.mo` can never be served.
+"""
+
+import io
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from app.models import Language
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+DOMAIN = "messages"
+COOKIE = "lang"
+DEFAULT = Language.en
+
+# UN house style writes British English, so dates read "Friday, 4 October 2013".
+_FORMAT_LOCALES = {Language.en: "en_GB"}
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+@lru_cache
+def translations(language: Language) -> NullTranslations:
+    po = TRANSLATIONS_DIR / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language.value, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def locale(language: Language) -> Locale:
+    return Locale.parse(_FORMAT_LOCALES.get(language, language.value))
+
+
+def direction(language: Language) -> str:
+    return "rtl" if locale(language).text_direction == "rtl" else "ltr"
+
+
+def native_name(language: Language) -> str:
+    name = Locale.parse(language.value).get_display_name(language.value) or language.value
+    return name[:1].upper() + name[1:]
+
+
+def _known(code: str | None) -> Language | None:
+    if not code:
+        return None
+    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    return Language(primary) if primary in Language.__members__ else None
+
+
+def _accepted(header: str) -> list[str]:
+    """Accept-Language ranges, most wanted first (RFC 9110 q-values; q=0 means no)."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(*, query: str | None, cookie: str | None, accept_language: str | None) -> Language:
+    """`?lang=` first, then the cookie, then the browser's Accept-Language, then English."""
+    for choice in (query, cookie):
+        if (language := _known(choice)) is not None:
+            return language
+    for tag in _accepted(accept_language or ""):
+        if (language := _known(tag)) is not None:
+            return language
+    return DEFAULT
+
+
+def event_date(moment: datetime, language: Language) -> str:
+    return format_date(moment, "full", locale=locale(language))
+
+
+def event_times(starts: datetime, ends: datetime, language: Language) -> str:
+    where = locale(language)
+    start, end = (format_time(t, "short", locale=where) for t in (starts, ends))
+    zone = get_timezone_name(starts, locale=where)
+    return f"{start}\N{EN DASH}{end} ({zone})"
+
+
+def territory_names(language: Language) -> dict[str, str]:
+    return dict(locale(language).territories)
