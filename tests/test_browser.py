@@ -100,6 +100,11 @@ def page(chromium: Browser, live_url: str) -> Iterator[Page]:
     context.close()
 
 
+def screenshot(name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
+
+
 def assert_accessible(page: Page) -> None:
     page.add_script_tag(path=AXE)
     result: dict[str, Any] = page.evaluate(
@@ -150,6 +155,7 @@ def test_sign_up_through_the_form_and_see_the_confirmation(
     expect(page.locator(".ticket img")).to_be_visible()
     assert page.locator(".ticket img").evaluate("img => img.naturalWidth") > 0
     assert_accessible(page)
+    page.screenshot(path=screenshot(f"result-{lang}-1280.png"), full_page=True)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -170,8 +176,12 @@ def test_errors_show_a_focused_summary_and_keep_values(
     expect(page.locator("#country")).to_have_value("GR")
     assert_accessible(page)
 
+    page.screenshot(path=screenshot(f"errors-{lang}-1280.png"), full_page=True)
+
     summary.locator("a[href='#given_name']").click()
     expect(page.locator("#given_name")).to_be_focused()
+    # Focus is visible: the yellow outline of the stylesheet.
+    assert page.locator("#given_name").evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
 
 def test_cancel_through_the_manage_page(page: Page, live_clock: FakeClock) -> None:
@@ -236,11 +246,10 @@ def test_pages_work_with_javascript_off_and_their_own_csp(
 
 @pytest.mark.parametrize("lang", ["en", "ar", "zh"])
 def test_form_fits_phone_and_desktop_and_is_photographed(page: Page, lang: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(f"/events/side-event?lang={lang}")
-        page.screenshot(path=SCREENSHOTS / f"form-{lang}-{width}.png", full_page=True)
+        page.screenshot(path=screenshot(f"form-{lang}-{width}.png"), full_page=True)
     # WCAG reflow: at 320 CSS pixels (1280 at 400% zoom) nothing scrolls sideways.
     page.set_viewport_size({"width": 320, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

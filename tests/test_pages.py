@@ -59,7 +59,7 @@ async def test_form_fields_are_named_like_the_signup_body_and_labelled(
 ) -> None:
     page = parse((await client.get(FORM)).text)
     for name in VALID:
-        (control,) = [e for e in page.elements if e.attrs.get("name") == name][:1]
+        control = next(e for e in page.elements if e.attrs.get("name") == name)
         if control.attrs.get("type") != "radio":
             assert page.find_all("label", for_=control.attrs["id"]), f"{name} has no label"
     assert page.one("input", name="email").attrs["autocomplete"] == "email"
@@ -156,6 +156,14 @@ async def test_signup_needing_approval_says_what_happens_next(
     text = parse((await client.get(await sign_up(client, clock))).text).text
     assert "Your registration is waiting for approval" in text
     assert "The organisers will review it and tell you by e-mail." in text
+
+
+async def test_signup_without_a_language_gets_the_page_language(
+    event: object, client: httpx.AsyncClient, clock: FakeClock, session: AsyncSession
+) -> None:
+    await client.get(FORM, params={"lang": "ar"})
+    await sign_up(client, clock, language="")
+    assert await session.scalar(select(Registration.language)) == "ar"
 
 
 async def test_second_signup_with_the_same_email_is_told_the_link_was_resent(

@@ -108,7 +108,7 @@ def _parse(model: type[M], form: Mapping[str, str], fields: tuple[str, ...]) -> 
         elif name in REQUIRED:
             errors[name] = MESSAGES[name][0]
         elif name == "language":
-            continue
+            continue  # on an edit, no language chosen means no change
         else:
             # An emptied optional field clears it (and is simply absent on sign-up).
             values[name] = None
@@ -126,8 +126,10 @@ def _parse(model: type[M], form: Mapping[str, str], fields: tuple[str, ...]) -> 
     return Parsed(data=data, errors={})
 
 
-def parse_signup(form: Mapping[str, str]) -> Parsed[RegistrationCreate]:
-    return _parse(RegistrationCreate, form, SIGNUP_FIELDS)
+def parse_signup(form: Mapping[str, str], *, page_language: Language) -> Parsed[RegistrationCreate]:
+    """The sign-up; without a chosen language, the registrant gets the page's."""
+    chosen = form.get("language") or page_language.value
+    return _parse(RegistrationCreate, {**form, "language": chosen}, SIGNUP_FIELDS)
 
 
 def parse_edit(form: Mapping[str, str]) -> Parsed[RegistrationUpdate]:

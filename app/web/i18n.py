@@ -61,7 +61,7 @@ def _known(code: str | None) -> Language | None:
     if not code:
         return None
     primary = code.strip().lower().replace("_", "-").split("-")[0]
-    return Language(primary) if primary in Language.__members__ else None
+    return Language(primary) if primary in {language.value for language in Language} else None
 
 
 def _accepted(header: str) -> list[str]:

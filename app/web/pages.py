@@ -44,6 +44,7 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
             "Please contact the organisers."
         ),
     ),
+    "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
     "invalid_transition": (
         N_("This registration can no longer be changed"),
         N_("It has been cancelled or declined."),
@@ -69,7 +70,7 @@ class PageRoute(APIRoute):
             try:
                 return await handle(request)
             except AppError as error:
-                title, message = ERROR_PAGES.get(error.code, ERROR_PAGES["not_found"])
+                title, message = ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
                 return page(request).render(
                     "message.html", status_code=error.status_code, title=title, message=message
                 )
@@ -168,7 +169,7 @@ async def sign_up(
     if page.guard.filled_too_fast(form.get(STARTED_FIELD), clock.now()):
         errors = {"": N_("Please check your details, then send the form again.")}
         return await _event_page(page, session, slug, values=form, errors=errors, status_code=400)
-    parsed = parse_signup(form)
+    parsed = parse_signup(form, page_language=page.lang)
     if parsed.data is None:
         return await _event_page(
             page, session, slug, values=form, errors=parsed.errors, status_code=422

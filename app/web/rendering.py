@@ -34,6 +34,7 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return i18n.translations(context["lang"]).ngettext(singular, plural, n)
 
 
+# The i18n extension adds this method to the environment at run time, hence the ignore.
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
