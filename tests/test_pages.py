@@ -175,6 +175,19 @@ async def test_second_signup_with_the_same_email_is_told_the_link_was_resent(
     assert "You are already registered" in response.text
 
 
+async def test_a_refusal_by_the_rules_is_a_page_in_the_visitor_language(
+    make_event: MakeEvent, client: httpx.AsyncClient, clock: FakeClock, session: AsyncSession
+) -> None:
+    await make_event(max_per_organisation=1)
+    await sign_up(client, clock)
+    await client.get(FORM, params={"lang": "es"})
+    response = await submit(client, clock, VALID | {"email": "deputy@cuenca.example"})
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Su organización ha alcanzado su límite" in response.text
+    assert await stored(session) == 1
+
+
 async def test_errors_are_summarised_linked_and_tied_to_their_fields(
     event: object, client: httpx.AsyncClient, clock: FakeClock, session: AsyncSession
 ) -> None:

@@ -44,11 +44,11 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
             "Please contact the organisers."
         ),
     ),
-    "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
     "invalid_transition": (
         N_("This registration can no longer be changed"),
         N_("It has been cancelled or declined."),
     ),
+    "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
 }
 DONE_MESSAGES = {
     "signed-up": N_(
