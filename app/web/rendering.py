@@ -53,6 +53,7 @@ class Page:
     guard: FormGuard
     clock: Clock
     csrf_cookie: str
+    secure_cookies: bool
     cookies: dict[str, str] = field(default_factory=dict)
 
     def gettext(self, message: str) -> str:
@@ -82,10 +83,14 @@ class Page:
         return self._finish(RedirectResponse(url, status_code=303))
 
     def _finish(self, response: R) -> R:
-        secure = self.request.url.scheme == "https"
         for name, value in self.cookies.items():
             response.set_cookie(
-                name, value, max_age=365 * 24 * 3600, httponly=True, samesite="lax", secure=secure
+                name,
+                value,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=self.secure_cookies,
             )
         response.headers.update(SECURITY_HEADERS)
         return response
@@ -110,6 +115,8 @@ def page(request: Request) -> Page:
         guard=state.form_guard,
         clock=state.clock,
         csrf_cookie=csrf_cookie,
+        # Behind a TLS-terminating proxy the request looks like plain HTTP; BASE_URL knows.
+        secure_cookies=state.settings.base_url.startswith("https://"),
         cookies=cookies,
     )
 
