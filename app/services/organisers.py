@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from email_validator import validate_email
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,11 @@ from app.services import audit
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def checked_email(email: str) -> str:
+    """The address normalised; raises EmailNotValidError (a ValueError) when it is not one."""
+    return normalise_email(validate_email(email, check_deliverability=False).normalized)
 
 
 async def any_organiser(session: AsyncSession) -> bool:
@@ -29,8 +35,8 @@ async def create_organiser(
     now: datetime,
     created_by: Organiser | None = None,
 ) -> Organiser:
-    """Create an account; raises WeakPassword, or Conflict when the e-mail is taken."""
-    email = normalise_email(email)
+    """Create an account; raises ValueError (weak password, bad address) or Conflict (taken)."""
+    email = checked_email(email)
     check_strength(password, email=email)
     organiser = Organiser(
         email=email, role=role, password_hash=hash_password(password), created_at=now
