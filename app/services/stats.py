@@ -17,7 +17,7 @@ async def _counts(session: AsyncSession, event: Event, column: Any, *where: Any)
         .where(Registration.event_id == event.id, *where)
         .group_by(column)
     )
-    return {key: count for key, count in (await session.execute(query)).tuples()}
+    return {key: count for key, count in await session.execute(query)}
 
 
 async def event_stats(session: AsyncSession, event: Event) -> EventStats:
