@@ -101,12 +101,13 @@ async def _set_status(
     """Leave the current status (closing any waitlist gap), enter `status`, tell them."""
     previous = registration.status
     position = registration.waitlist_position
-    registration.status = status
+    # Counted before the status changes, so the count does not include this registration.
     registration.waitlist_position = (
         await next_waitlist_position(session, event)
         if status == RegistrationStatus.waitlisted
         else None
     )
+    registration.status = status
     registration.updated_at = now
     await session.flush()
     if position is not None:
