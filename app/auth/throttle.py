@@ -16,8 +16,15 @@ PER_ADDRESS = parse("30/15 minutes")
 
 
 class LoginThrottle:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        per_account: RateLimitItem = PER_ACCOUNT,
+        per_address: RateLimitItem = PER_ADDRESS,
+    ) -> None:
         self.enabled = settings.rate_limit_enabled
+        self.per_account, self.per_address = per_account, per_address
         uri = settings.rate_limit_storage
         # The app is async, so it needs the asynchronous flavour of the storage.
         storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
@@ -25,8 +32,8 @@ class LoginThrottle:
 
     def _keys(self, email: str, address: str) -> list[tuple[RateLimitItem, str, str]]:
         return [
-            (PER_ACCOUNT, "login-account", email.strip().lower()),
-            (PER_ADDRESS, "login-address", address),
+            (self.per_account, "login-account", email.strip().lower()),
+            (self.per_address, "login-address", address),
         ]
 
     async def check(self, *, email: str, address: str) -> None:

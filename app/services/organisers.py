@@ -19,7 +19,7 @@ def normalise_email(email: str) -> str:
 
 def checked_email(email: str) -> str:
     """The address normalised; raises EmailNotValidError (a ValueError) when it is not one."""
-    return normalise_email(validate_email(email, check_deliverability=False).normalized)
+    return normalise_email(validate_email(email.strip(), check_deliverability=False).normalized)
 
 
 async def any_organiser(session: AsyncSession) -> bool:
