@@ -31,7 +31,7 @@ test: install ## Run the whole test suite
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app tests bench
+	$(BIN)/mypy app tests $(wildcard bench)
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff format .
