@@ -66,5 +66,4 @@ def require_role(role: OrganiserRole) -> Any:
 
 
 Viewer = Annotated[Organiser, require_role(OrganiserRole.viewer)]
-Staff = Annotated[Organiser, require_role(OrganiserRole.staff)]
 Owner = Annotated[Organiser, require_role(OrganiserRole.owner)]

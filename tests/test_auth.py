@@ -92,3 +92,8 @@ async def test_successful_sign_ins_are_not_limited(
     await make_organiser("owner", email="owner@jmdi.example")
     for _ in range(6):
         assert (await sign_in(client, "owner@jmdi.example", ORGANISER_PASSWORD)).status_code == 200
+
+
+async def test_the_api_page_offers_password_sign_in(client: httpx.AsyncClient) -> None:
+    schemes = (await client.get("/openapi.json")).json()["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == TOKEN

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from app.auth.roles import ensure_role
-from app.deps import ClockDep, CurrentOrganiser, SessionDep, Staff, Viewer
+from app.deps import ClockDep, CurrentOrganiser, SessionDep, Viewer, require_role
 from app.models import Organiser
 from app.routers.admin import AUTH_ERRORS
 from app.routers.params import Cursor, Limit, registration_filters
@@ -91,7 +91,11 @@ async def act_on_registration(
 
 @router.post("/check-in", response_model=RegistrationRead, responses=_ERRORS)
 async def check_in_by_ticket(
-    slug: str, body: TicketScan, organiser: Staff, session: SessionDep, clock: ClockDep
+    slug: str,
+    body: TicketScan,
+    organiser: Annotated[Organiser, require_role(TRANSITIONS[Action.check_in].role)],
+    session: SessionDep,
+    clock: ClockDep,
 ) -> RegistrationRead:
     """Check in by the code in the QR ticket; a second scan is 409 with the first time."""
     registration = await transitions.check_in_by_ticket(

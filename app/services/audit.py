@@ -57,7 +57,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        # StrEnum members are str: json stores their value.
-        return str(value) if isinstance(value, str) else value
+    # str covers StrEnum members, which JSON stores as their values.
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     return str(value)
