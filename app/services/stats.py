@@ -44,7 +44,7 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
             country or "unknown": n for country, n in sorted(by_country.items(), key=_unknown_last)
         },
         signups_per_day=[DailySignups(date=d, count=n) for d, n in sorted(per_day.items())],
-        emails_by_state={},
+        emails_by_state={},  # counted from the e-mail outbox once it lands
     )
 
 
