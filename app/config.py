@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     default_event_slug: str = DEFAULT_EVENT_SLUG
     db_pool_size: int = 10
     max_body_bytes: int = 64 * 1024
+    organiser_token_hours: float = 12
+    """How long an organiser's bearer token lasts after sign-in."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod
