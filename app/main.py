@@ -13,7 +13,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit
-from app.routers import admin, admin_registrations, auth, health, public
+from app.routers import admin, admin_exports, admin_registrations, auth, health, public
 from app.web import pages
 
 log = logging.getLogger(__name__)
@@ -56,5 +56,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(admin_registrations.router)
+    app.include_router(admin_exports.router)
     app.include_router(pages.router)
     return app

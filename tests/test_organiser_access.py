@@ -63,6 +63,8 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/admin/events/side-event/stats", "viewer"),
     Endpoint("GET", "/api/admin/audit", "viewer"),
+    Endpoint("GET", "/api/admin/events/side-event/registrations.csv", "viewer"),
+    Endpoint("GET", "/api/admin/events/side-event/security-list.xlsx", "viewer"),
 ]
 
 
