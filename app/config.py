@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     form_min_fill_seconds: float = 3.0
     """A sign-up form sent back sooner than this after it was served is refused as a bot's."""
+    organiser_token_hours: float = 12
+    """How long an organiser's bearer token lasts after sign-in."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

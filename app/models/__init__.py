@@ -1,6 +1,8 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from app.models.audit import AuditEntry
 from app.models.event import Event
+from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.registration import (
     ACTIVE_STATUSES,
     AffiliationType,
@@ -11,9 +13,13 @@ from app.models.registration import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AccessToken",
     "AffiliationType",
+    "AuditEntry",
     "Event",
     "Language",
+    "Organiser",
+    "OrganiserRole",
     "Registration",
     "RegistrationStatus",
 ]
