@@ -1,6 +1,8 @@
 """Database plumbing: the declarative base, engines, sessions and the embedded server."""
 
+import json
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -56,6 +58,7 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> 
     server = _embedded_servers.get(pgdata)
     if server is None:
         pgdata.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdata)
         log.info("starting embedded PostgreSQL in %s", pgdata)
         server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         _embedded_servers[pgdata] = server
@@ -63,6 +66,37 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> 
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return to_asyncpg_url(server.get_uri(database))
+
+
+def release_embedded_postgres() -> None:
+    """Drop this process's handles; pgserver stops a server when its last handle goes.
+
+    Called on shutdown rather than left to pgserver's atexit hook, which a process
+    ended by a signal (as uvicorn ends itself on SIGTERM) never runs.
+    """
+    for pgdata, server in _embedded_servers.items():
+        _forget_dead_handles(pgdata)
+        server.cleanup()
+    _embedded_servers.clear()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver counts the processes using a server in a file, and a process killed by a
+    signal never takes itself off; without this, its server would never be stopped."""
+    handles = pgdata / ".handle_pids.json"
+    if handles.exists():
+        pids = json.loads(handles.read_text())
+        handles.write_text(json.dumps([pid for pid in pids if _alive(pid)]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def to_asyncpg_url(uri: str) -> str:

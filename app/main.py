@@ -11,7 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.throttle import LoginThrottle
 from app.clock import Clock, SystemClock
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.db import (
+    create_engine,
+    create_sessionmaker,
+    release_embedded_postgres,
+    resolve_database_url,
+)
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit
 from app.routers import admin, admin_exports, admin_registrations, auth, health, public
@@ -30,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await engine.dispose()
+        release_embedded_postgres()
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
