@@ -8,22 +8,28 @@ back, and tests that need real commits get a fresh copy of the template.
 
 import asyncio
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
 from app.main import create_app
 from app.migrations import upgrade
+from app.models import MailKind, OutboxMessage
 from app.schemas.event import EventFields
 from app.services.events import upsert_event
 
@@ -59,6 +65,16 @@ async def admin_execute(server_url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_settings() -> Iterator[None]:
+    """E-mails are composed with the process settings (`get_settings()`), as in production."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BASE_URL", BASE_URL)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -243,6 +259,36 @@ async def committed_app(
     app.state.sessionmaker = create_sessionmaker(engine)
     yield app
     await engine.dispose()
+
+
+async def queued_messages(
+    session: AsyncSession, recipient: str, kind: MailKind | None = None
+) -> list[EmailMessage]:
+    """The messages queued for `recipient` (of `kind`, if given), readable until sent."""
+    query = select(OutboxMessage.body).where(
+        OutboxMessage.recipient == recipient, OutboxMessage.body.is_not(None)
+    )
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return [parse_message(body) for body in await session.scalars(query) if body]
+
+
+def parse_message(data: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+_MANAGE_URL = re.compile(re.escape(BASE_URL) + r"/r/[A-Za-z0-9_-]+")
+
+
+def manage_url_in(message: EmailMessage) -> str:
+    """The manage link in a message's plain-text part."""
+    text = message.get_body(("plain",))
+    assert text is not None
+    found = _MANAGE_URL.search(text.get_content())
+    assert found, "no manage link in the message"
+    return found.group(0)
 
 
 def token_of(registration: dict[str, Any]) -> str:
