@@ -1,5 +1,6 @@
 """The ASGI application."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,8 @@ from app.clock import Clock, SystemClock
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.errors import install_error_handlers
+from app.mail.transport import transport_for
+from app.mail.worker import run_worker
 from app.middleware import BodySizeLimit
 from app.routers import health, public
 from app.web import pages
@@ -23,9 +26,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
     app.state.sessionmaker = create_sessionmaker(engine)
+    stop_mail = asyncio.Event()
+    mail_worker = (
+        asyncio.create_task(
+            run_worker(
+                app.state.sessionmaker,
+                transport_for(settings),
+                settings=settings,
+                clock=app.state.clock,
+                stop=stop_mail,
+            )
+        )
+        if settings.mail_worker_in_process
+        else None
+    )
     try:
         yield
     finally:
+        stop_mail.set()
+        if mail_worker is not None:
+            await mail_worker
         await engine.dispose()
 
 

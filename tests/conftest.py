@@ -9,8 +9,10 @@ back, and tests that need real commits get a fresh copy of the template.
 import asyncio
 import os
 import re
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -21,12 +23,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
+from app.mail.transport import transport_for
+from app.mail.worker import deliver_due
 from app.main import create_app
 from app.migrations import upgrade
 from app.models import MailKind, OutboxMessage
@@ -289,6 +294,78 @@ def manage_url_in(message: EmailMessage) -> str:
     found = _MANAGE_URL.search(text.get_content())
     assert found, "no manage link in the message"
     return found.group(0)
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it accepts, or answers as told."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refusals: list[str] = []
+        self.delay = 0.0
+
+    def refuse_next(self, reply: str, times: int = 1) -> None:
+        """Answer the next `times` messages with `reply` (e.g. "451 Try again later")."""
+        self.refusals.extend([reply] * times)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refusals:
+            return self.refusals.pop(0)
+        self.messages.append(parse_message(envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in self.messages]
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    handler: RecordingHandler
+    url: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd, in a thread of its own)."""
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SmtpServer(handler=handler, url=f"smtp://127.0.0.1:{controller.port}")
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    return settings.model_copy(update={"smtp_url": smtp_server.url})
+
+
+SendQueued = Callable[[], Awaitable[int]]
+
+
+@pytest.fixture
+def send_queued(
+    sessionmaker: async_sessionmaker[AsyncSession], mail_settings: Settings, clock: FakeClock
+) -> SendQueued:
+    """Runs the sender until nothing is due by the test's clock; returns how many it tried."""
+
+    async def run() -> int:
+        transport = transport_for(mail_settings)
+        tried = 0
+        while claimed := await deliver_due(
+            sessionmaker, transport, settings=mail_settings, clock=clock
+        ):
+            tried += claimed
+        return tried
+
+    return run
 
 
 def token_of(registration: dict[str, Any]) -> str:

@@ -1,7 +1,6 @@
 """The `rsvp` command, run as a real process against a database of its own."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import admin_execute, database_url
+from tests.conftest import admin_execute, database_url, free_port
 
 RSVP = [sys.executable, "-m", "app"]
 SIDE_EVENT = "local-government-migration-development-2013"
@@ -76,16 +75,10 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
     assert "title" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
     rsvp(cli_env, "migrate")
     rsvp(cli_env, "seed")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*RSVP, "serve", "--port", str(port)],
         env=cli_env | {"BASE_URL": f"http://127.0.0.1:{port}"},

@@ -2,16 +2,18 @@
 
 import asyncio
 import logging
+import signal
 from contextlib import suppress
 from datetime import timedelta
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.clock import Clock
+from app.clock import Clock, SystemClock
 from app.config import Settings
+from app.db import create_engine, create_sessionmaker, resolve_database_url
 from app.mail.outbox import Claimed, claim_due, settle
-from app.mail.transport import DeliveryError, Envelope, Transport
+from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +94,22 @@ async def run_worker(
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.mail_poll_seconds)
     log.info("e-mail worker stopped")
+
+
+async def serve_worker(settings: Settings) -> None:
+    """`rsvp worker`: a sender of its own, stopped cleanly by SIGTERM or SIGINT."""
+    engine = create_engine(resolve_database_url(settings), pool_size=2)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await run_worker(
+            create_sessionmaker(engine),
+            transport_for(settings),
+            settings=settings,
+            clock=SystemClock(),
+            stop=stop,
+        )
+    finally:
+        await engine.dispose()
