@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,6 @@ async def enqueue(
 ) -> OutboxMessage:
     """Render the message for `registration` (event loaded) and queue it in this transaction."""
     settings = get_settings()
-    row_id = uuid.uuid4()
     manage_url = f"{settings.base_url}/r/{manage_token}" if manage_token else None
     calendar = None
     if calendar_method is not None:
@@ -43,7 +43,6 @@ async def enqueue(
             method=calendar_method,
         )
         calendar = CalendarFile(data=data, method=calendar_method)
-    message_id = f"<{row_id}@{site_host(settings.base_url)}>"
     letter = Letter(
         kind=kind,
         registration=registration,
@@ -51,15 +50,38 @@ async def enqueue(
         new_link=new_link,
         calendar=calendar,
     )
-    message = compose(letter, sender=settings.mail_from, message_id=message_id)
-    row = OutboxMessage(
-        id=row_id,
+    message = compose(
+        letter,
+        sender=settings.mail_from,
+        message_id=f"<{uuid.uuid4()}@{site_host(settings.base_url)}>",
+    )
+    return await queue_message(
+        session,
+        message,
+        kind=kind,
         event_id=registration.event.id,
         registration_id=registration.id,
+        now=now,
+    )
+
+
+async def queue_message(
+    session: AsyncSession,
+    message: EmailMessage,
+    *,
+    kind: MailKind,
+    event_id: int,
+    registration_id: uuid.UUID | None,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a composed message (with To, Subject and Message-ID) in this transaction."""
+    row = OutboxMessage(
+        event_id=event_id,
+        registration_id=registration_id,
         kind=kind,
-        recipient=registration.email,
+        recipient=message["To"].addresses[0].addr_spec,
         subject=str(message["Subject"]),
-        message_id=message_id,
+        message_id=str(message["Message-ID"]),
         body=message.as_bytes(policy=policy.SMTP),
         state=DeliveryState.pending,
         attempts=0,
