@@ -24,6 +24,8 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # pgserver narrates every start-up step at INFO; its warnings are what matter.
+    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()

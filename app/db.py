@@ -1,6 +1,7 @@
 """Database plumbing: the declarative base, engines, sessions and the embedded server."""
 
 import logging
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,10 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> 
     when the last one exits, so `rsvp migrate`, `rsvp seed` and `rsvp serve` can
     each call this in turn.
     """
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, containers); harmless.
+        warnings.simplefilter("ignore", UserWarning)
+        import pgserver
 
     pgdata = pgdata.resolve()
     server = _embedded_servers.get(pgdata)

@@ -1,5 +1,7 @@
 """The organisers' registration filters, shared by the list, the CSV export and stats."""
 
+from typing import Any, TypeVar
+
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
@@ -9,6 +11,8 @@ from app.schemas.fields import CountryCode
 from app.text import fold
 
 RegistrationQuery = Select[Registration]
+# Any select over the registrations table: the ORM list, or the export's plain columns.
+AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
 
 class RegistrationFilters(BaseModel):
@@ -32,7 +36,7 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def apply_filters(query: RegistrationQuery, filters: RegistrationFilters) -> RegistrationQuery:
+def apply_filters(query: AnySelect, filters: RegistrationFilters) -> AnySelect:
     if filters.status:
         query = query.where(Registration.status.in_(filters.status))
     if filters.affiliation_type:
