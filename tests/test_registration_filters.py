@@ -21,6 +21,7 @@ async def people(make_event: MakeEvent, signup: Signup, clock: FakeClock) -> Non
         country="ES",
         has_un_grounds_pass=True,
     )
+    clock.advance(seconds=1)  # "oldest first" needs distinct sign-up times
     await signup(
         given_name="Eleni",
         family_name="Papadopoulou",
@@ -28,6 +29,7 @@ async def people(make_event: MakeEvent, signup: Signup, clock: FakeClock) -> Non
         affiliation_type="local_government",
         country="GR",
     )
+    clock.advance(seconds=1)
     await signup(given_name="Amina", family_name="Diallo", organisation="IOM",
                  affiliation_type="un_system", country="SN", email="amina@iom.example")  # fmt: skip
 
