@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +19,8 @@ from app.routers import health, public
 from app.web import pages
 
 log = logging.getLogger(__name__)
+
+MAIL_WORKER_GRACE_SECONDS = 10
 
 
 @asynccontextmanager
@@ -45,7 +47,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         stop_mail.set()
         if mail_worker is not None:
-            await mail_worker
+            # It finishes its batch if it can; cut off, its claimed rows are due
+            # again when their lease ends, so nothing is lost.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(mail_worker, MAIL_WORKER_GRACE_SECONDS)
         await engine.dispose()
 
 

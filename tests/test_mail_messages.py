@@ -9,6 +9,7 @@ import icalendar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import InvalidTransition
 from app.models import RegistrationStatus
 from app.services import notifications
 from app.services.events import cancel_event, get_event, upsert_event
@@ -291,7 +292,7 @@ async def test_event_change_sends_an_updated_calendar_to_every_active_registrant
     assert (await client.get(own_path(seated))).status_code == 404
 
 
-async def test_seeding_an_unchanged_event_sends_nothing(
+async def test_seeding_the_event_unchanged_sends_no_update(
     event: object,
     signup: Signup,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -336,3 +337,55 @@ async def test_cancelled_event_sends_one_calendar_cancellation_to_each_active_re
         assert str(calendar.walk("VEVENT")[0]["status"]) == "CANCELLED"
     assert (await client.get(own_path(seated))).json()["status"] == "cancelled"
     assert (await signup()).json()["code"] == "registration_closed"
+
+
+async def test_organiser_resend_sends_the_confirmation_with_a_new_link(
+    event: object,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+) -> None:
+    created = (await signup(email="delegate@example.org", language="en")).json()
+    async with sessionmaker() as session, session.begin():
+        registration = await get_by_token(session, token_of(created))
+        await notifications.confirmation_requested(
+            session, registration=registration, now=clock.now()
+        )
+    await send_queued()
+
+    (resent,) = [
+        m for m in smtp_server.handler.messages if manage_url_in(m) != created["manage_url"]
+    ]
+    assert str(resent["Subject"]).startswith("Registration confirmed")
+    assert has_calendar(resent)
+    assert "no longer works" in text_of(resent)
+    new_url = manage_url_in(resent)
+    assert (await client.get(own_path({"manage_url": new_url}))).status_code == 200
+    assert (await client.get(own_path(created))).status_code == 404
+
+
+async def test_a_change_of_capacity_alone_sends_no_update(
+    event: object,
+    signup: Signup,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    send_queued: SendQueued,
+) -> None:
+    await signup()
+    await send_queued()
+    async with sessionmaker() as session, session.begin():
+        await upsert_event(session, event_fields(capacity=200), now=clock.now())
+    assert await send_queued() == 0
+
+
+async def test_an_event_cannot_be_cancelled_twice(
+    event: object, sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        side_event = await get_event(session, "side-event")
+        await cancel_event(session, event=side_event, now=clock.now())
+        with pytest.raises(InvalidTransition):
+            await cancel_event(session, event=side_event, now=clock.now())

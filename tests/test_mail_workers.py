@@ -22,6 +22,7 @@ from app.db import create_engine, create_sessionmaker
 from app.mail.outbox import queue_message
 from app.mail.transport import transport_for
 from app.mail.worker import deliver_due
+from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
 from app.services.events import get_event, upsert_event
 from tests.conftest import SmtpServer, event_fields
@@ -164,3 +165,37 @@ async def test_a_worker_killed_mid_batch_loses_nothing_once_a_worker_runs_again(
         await engine.dispose()
 
     assert set(smtp_server.handler.message_ids()) == message_ids
+
+
+def serve_settings(settings: Settings, url: str, smtp: SmtpServer, *, in_process: bool) -> Settings:
+    return settings.model_copy(
+        update={
+            "database_url": url,
+            "smtp_url": smtp.url,
+            "mail_worker_in_process": in_process,
+            "mail_poll_seconds": 0.1,
+        }
+    )
+
+
+async def test_the_served_app_sends_in_process_by_default(
+    outbox_db: str, smtp_server: SmtpServer, settings: Settings
+) -> None:
+    message_ids = await fill_outbox(outbox_db, 3)
+    app = create_app(serve_settings(settings, outbox_db, smtp_server, in_process=True))
+
+    async def all_arrived() -> bool:
+        return set(smtp_server.handler.message_ids()) == message_ids
+
+    async with app.router.lifespan_context(app):
+        await wait_for(all_arrived)
+
+
+async def test_the_served_app_leaves_sending_to_a_separate_worker_when_told(
+    outbox_db: str, smtp_server: SmtpServer, settings: Settings
+) -> None:
+    await fill_outbox(outbox_db, 3)
+    app = create_app(serve_settings(settings, outbox_db, smtp_server, in_process=False))
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.5)
+    assert smtp_server.handler.messages == []
