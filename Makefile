@@ -22,6 +22,9 @@ run: install ## Migrate, seed the side-event and serve it on http://127.0.0.1:80
 	$(BIN)/rsvp seed
 	$(BIN)/rsvp serve
 
+worker: install ## Send queued e-mails (a separate sender; `make run` also sends in-process)
+	$(BIN)/rsvp worker
+
 test: install ## Run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
