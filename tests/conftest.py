@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +279,8 @@ async def queued_messages(
 
 
 def parse_message(data: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(data)
+    # Decoded first: headers may be raw UTF-8 (SMTPUTF8); bodies are 7-bit encoded.
+    message = Parser(policy=policy.default).parsestr(data.decode())
     assert isinstance(message, EmailMessage)
     return message
 
@@ -302,6 +303,7 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refusals: list[str] = []
+        self.recipients: list[str] = []
         self.delay = 0.0
 
     def refuse_next(self, reply: str, times: int = 1) -> None:
@@ -314,6 +316,7 @@ class RecordingHandler:
         if self.refusals:
             return self.refusals.pop(0)
         self.messages.append(parse_message(envelope.original_content or envelope.content))
+        self.recipients.extend(envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:
@@ -336,7 +339,7 @@ def free_port() -> int:
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on loopback (aiosmtpd, in a thread of its own)."""
     handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
     controller.start()
     yield SmtpServer(handler=handler, url=f"smtp://127.0.0.1:{controller.port}")
     controller.stop()

@@ -129,6 +129,16 @@ async def test_languages_not_yet_translated_fall_back_to_english(
     assert str(message["Subject"]).startswith("Registration confirmed")
 
 
+async def test_an_internationalised_address_gets_its_message(
+    event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
+) -> None:
+    assert (await signup(email="josé@bücher.example")).status_code == 201
+    await send_queued()
+    assert smtp_server.handler.recipients == ["josé@xn--bcher-kva.example"]
+    (message,) = smtp_server.handler.messages
+    assert message["To"].addresses[0].username == "josé"
+
+
 async def test_names_are_escaped_in_the_html_part(
     event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
 ) -> None:

@@ -1,6 +1,7 @@
 """Registrant e-mails as MIME messages: plain text and HTML alternatives, a calendar attached."""
 
 from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.mail.addresses import ascii_domain
 from app.mail.i18n import event_time, mail_language, texts
 from app.models import MailKind, Registration
 
@@ -22,6 +24,9 @@ _templates = Environment(
 )
 
 _SEAT_KINDS = {MailKind.confirmed, MailKind.promoted}
+
+# Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
+_SEVEN_BIT = policy.default.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,11 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
         "organisers": bool(event.organisers),
     }
 
-    message = EmailMessage()
+    message = EmailMessage(policy=_SEVEN_BIT)
     message["Subject"] = text["subject"]
     message["From"] = sender
-    message["To"] = Address(display_name=name, addr_spec=registration.email)
+    local, _, domain = ascii_domain(registration.email).rpartition("@")
+    message["To"] = Address(display_name=name, username=local, domain=domain)
     message["Message-ID"] = message_id
     # RFC 3834: tells auto-responders (holiday replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"

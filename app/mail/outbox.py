@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar import build_calendar, site_host
 from app.config import get_settings
+from app.mail.addresses import needs_smtputf8
 from app.mail.compose import CalendarFile, Letter, compose
 from app.models import DeliveryState, MailKind, OutboxMessage, Registration
 
@@ -75,14 +76,17 @@ async def queue_message(
     now: datetime,
 ) -> OutboxMessage:
     """Queue a composed message (with To, Subject and Message-ID) in this transaction."""
+    recipient = message["To"].addresses[0].addr_spec
+    # Headers stay ASCII (RFC 2047) unless the address itself cannot.
+    utf8 = needs_smtputf8(recipient)
     row = OutboxMessage(
         event_id=event_id,
         registration_id=registration_id,
         kind=kind,
-        recipient=message["To"].addresses[0].addr_spec,
+        recipient=recipient,
         subject=str(message["Subject"]),
         message_id=str(message["Message-ID"]),
-        body=message.as_bytes(policy=policy.SMTP),
+        body=message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP),
         state=DeliveryState.pending,
         attempts=0,
         next_attempt_at=now,

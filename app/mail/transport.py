@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from app.config import Settings
+from app.mail.addresses import needs_smtputf8
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ def delivery_error(exc: Exception) -> DeliveryError:
         refusals = exc.recipients
         reason = "; ".join(f"{r.code} {r.message}" for r in refusals)
         return DeliveryError(reason, permanent=all(r.code >= 500 for r in refusals))
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        # E.g. an internationalised address and a relay without SMTPUTF8.
+        return DeliveryError(str(exc), permanent=True)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryError(f"{exc.code} {exc.message}", permanent=exc.code >= 500)
     return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False)
@@ -83,7 +87,10 @@ class SmtpTransport:
                 client = aiosmtplib.SMTP(**self._options)  # type: ignore[arg-type]
                 await client.connect()
                 self._client = client
-            await self._client.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+            options = ["SMTPUTF8"] if needs_smtputf8(envelope.recipient) else []
+            await self._client.sendmail(
+                envelope.sender, [envelope.recipient], envelope.data, mail_options=options
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             # The dialogue may be left half-way: start the next message on a new connection.
             await self.close()
