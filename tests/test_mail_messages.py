@@ -346,6 +346,9 @@ async def test_cancelled_event_sends_one_calendar_cancellation_to_each_active_re
         assert str(calendar["method"]) == "CANCEL"
         assert str(calendar.walk("VEVENT")[0]["status"]) == "CANCELLED"
     assert (await client.get(own_path(seated))).json()["status"] == "cancelled"
+    public = (await client.get("/api/events/side-event")).json()
+    assert datetime.fromisoformat(public["cancelled_at"]) == clock.now()
+    assert public["registration_open"] is False
     assert (await signup()).json()["code"] == "registration_closed"
 
 
