@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The first owner account, created by `make run` when there is no organiser yet.
+OWNER_EMAIL ?= owner@example.org
 
 .PHONY: help install run worker test lint format bench clean
 
@@ -17,9 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the app with its development tools
 
-run: install ## Migrate, seed the side-event and serve it on http://127.0.0.1:8000
+run: install ## Migrate, seed the side-event, create a first owner and serve on http://127.0.0.1:8000
 	$(BIN)/rsvp migrate
 	$(BIN)/rsvp seed
+	$(BIN)/rsvp create-organiser --if-none --generate-password --email $(OWNER_EMAIL) --role owner
 	$(BIN)/rsvp serve
 
 worker: install ## Send queued e-mails (a separate sender; `make run` also sends in-process)

@@ -2,14 +2,18 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.models import OrganiserRole
 
 cli = typer.Typer(
     help="Registration and RSVP service for UN side-events.",
@@ -26,6 +30,17 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     )
     # pgserver narrates every start-up step at INFO; its warnings are what matter.
     logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[AsyncSession]:
+    """A session on the configured database, for one command."""
+    engine = create_engine(resolve_database_url(get_settings()), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 @cli.command()
@@ -58,20 +73,68 @@ def seed(
         raise typer.Exit(2) from exc
 
     async def run() -> None:
-        engine = create_engine(resolve_database_url(get_settings()), pool_size=1)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                for number, spec in enumerate(specs, start=1):
-                    result = await upsert_event(session, spec, now=datetime.now(UTC))
-                    action = "created" if result.created else "updated"
-                    extra = (
-                        f", {result.promoted} promoted from the waitlist" if result.promoted else ""
-                    )
-                    typer.echo(f"[{number}/{len(specs)}] {action} {result.slug}{extra}")
-        finally:
-            await engine.dispose()
+        async with _session() as session, session.begin():
+            for number, spec in enumerate(specs, start=1):
+                result = await upsert_event(session, spec, now=datetime.now(UTC))
+                action = "created" if result.created else "updated"
+                extra = f", {result.promoted} promoted from the waitlist" if result.promoted else ""
+                typer.echo(f"[{number}/{len(specs)}] {action} {result.slug}{extra}")
 
     asyncio.run(run())
+
+
+@cli.command("create-organiser")
+def create_organiser(
+    email: Annotated[
+        str, typer.Option(help="The organiser's e-mail address (their sign-in name).")
+    ],
+    role: Annotated[OrganiserRole, typer.Option(help="owner, staff or viewer.")],
+    password: Annotated[
+        str | None, typer.Option(help="Asked for when not given (and not generated).")
+    ] = None,
+    generate_password: Annotated[
+        bool, typer.Option(help="Make up a strong password and print it, once.")
+    ] = False,
+    if_none: Annotated[
+        bool, typer.Option(help="Do nothing when any organiser exists (first-run bootstrap).")
+    ] = False,
+) -> None:
+    """Create an organiser account."""
+    from app.auth.passwords import WeakPassword, check_strength
+    from app.auth.passwords import generate_password as make_password
+    from app.errors import Conflict
+    from app.services.organisers import any_organiser
+    from app.services.organisers import create_organiser as create
+
+    async def exists_any() -> bool:
+        async with _session() as session:
+            return await any_organiser(session)
+
+    if if_none and asyncio.run(exists_any()):
+        typer.echo("An organiser account exists already; none created.")
+        return
+    if generate_password:
+        password = make_password()
+    while password is None:
+        entered = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            check_strength(entered, email=email)
+            password = entered
+        except WeakPassword as exc:
+            typer.secho(str(exc), fg="yellow", err=True)
+
+    async def run(password: str) -> None:
+        async with _session() as session, session.begin():
+            await create(session, email=email, role=role, password=password, now=datetime.now(UTC))
+
+    try:
+        asyncio.run(run(password))
+    except (ValueError, Conflict) as exc:  # a weak password or a bad e-mail address
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created the {role} organiser {email.strip().lower()}.")
+    if generate_password:
+        typer.echo(f"Password (shown only this once; only its hash is stored): {password}")
 
 
 @cli.command()

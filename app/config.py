@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     default_event_slug: str = DEFAULT_EVENT_SLUG
     db_pool_size: int = 10
     max_body_bytes: int = 64 * 1024
+    organiser_token_hours: float = 12
+    """How long an organiser's bearer token lasts after sign-in."""
     mail_worker_in_process: bool = True
     """`rsvp serve` sends e-mail itself; false when a separate `rsvp worker` runs."""
     mail_max_attempts: int = Field(default=8, ge=1)

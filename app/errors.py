@@ -56,6 +56,43 @@ class InvalidTransition(AppError):
     code = "invalid_transition"
 
 
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class InvalidCursor(AppError):
+    code = "invalid_cursor"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidChange(AppError):
+    """A change whose result would break a rule that spans fields (say, ends before it starts)."""
+
+    status_code = 422
+    code = "validation_error"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"

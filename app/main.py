@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.auth.throttle import LoginThrottle
 from app.clock import Clock, SystemClock
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
@@ -15,7 +16,7 @@ from app.errors import install_error_handlers
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.middleware import BodySizeLimit
-from app.routers import health, public
+from app.routers import admin, admin_exports, admin_registrations, auth, health, public
 from app.web import pages
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -76,5 +78,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.include_router(health.router)
     app.include_router(public.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    app.include_router(admin_registrations.router)
+    app.include_router(admin_exports.router)
     app.include_router(pages.router)
     return app

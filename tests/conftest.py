@@ -7,6 +7,7 @@ back, and tests that need real commits get a fresh copy of the template.
 """
 
 import asyncio
+import functools
 import os
 import re
 import socket
@@ -28,15 +29,27 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.bearer import issue_token
+from app.auth.passwords import hash_password
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
 from app.mail.transport import transport_for
 from app.mail.worker import deliver_due
 from app.main import create_app
 from app.migrations import upgrade
-from app.models import MailKind, OutboxMessage
+from app.models import (
+    MailKind,
+    Organiser,
+    OrganiserRole,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from app.schemas.event import EventFields
-from app.services.events import upsert_event
+from app.schemas.registration import RegistrationCreate
+from app.services.events import get_event, upsert_event
+from app.services.registrations import issue_manage_token, search_text
+from app.services.seating import next_waitlist_position
 
 TEMPLATE_DB = "rsvp_test_template"
 BASE_URL = "http://rsvp.test"
@@ -379,3 +392,103 @@ def token_of(registration: dict[str, Any]) -> str:
 def own_path(registration: dict[str, Any], suffix: str = "") -> str:
     """The registrant's own API path, e.g. own_path(r, "/cancel")."""
     return f"/api/registrations/{token_of(registration)}{suffix}"
+
+
+# Organisers made by the factory share this password; argon2 hashes it once per run.
+ORGANISER_PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def _organiser_password_hash() -> str:
+    return hash_password(ORGANISER_PASSWORD)
+
+
+MakeOrganiser = Callable[..., Awaitable[Organiser]]
+
+
+@pytest.fixture
+def make_organiser(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> MakeOrganiser:
+    """Creates an organiser (password ORGANISER_PASSWORD) in the test's transaction."""
+
+    async def make(role: str = "owner", email: str | None = None) -> Organiser:
+        organiser = Organiser(
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@jmdi.example",
+            role=OrganiserRole(role),
+            password_hash=_organiser_password_hash(),
+            created_at=clock.now(),
+        )
+        async with sessionmaker() as session, session.begin():
+            session.add(organiser)
+        return organiser
+
+    return make
+
+
+AuthHeaders = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def auth_headers(
+    make_organiser: MakeOrganiser,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    settings: Settings,
+) -> AuthHeaders:
+    """`await auth_headers("staff")`: an Authorization header for a new organiser of that role."""
+
+    async def headers(role: str = "owner") -> dict[str, str]:
+        organiser = await make_organiser(role)
+        async with sessionmaker() as session, session.begin():
+            issued = await issue_token(
+                session,
+                organiser=organiser,
+                now=clock.now(),
+                lifetime=timedelta(hours=settings.organiser_token_hours),
+            )
+        return {"Authorization": f"Bearer {issued.token}"}
+
+    return headers
+
+
+MakeRegistration = Callable[..., Awaitable[tuple[Registration, str]]]
+
+
+@pytest.fixture
+def make_registration(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> MakeRegistration:
+    """Puts a registration straight into a stage (a status, or "checked_in"), whatever the seats.
+
+    Returns it with its manage token. Keyword arguments override sign-up fields.
+    """
+
+    async def make(
+        stage: str = "confirmed", slug: str = "side-event", **fields: Any
+    ) -> tuple[Registration, str]:
+        data = RegistrationCreate.model_validate(signup_body(**fields))
+        checked_in = stage == "checked_in"
+        status = RegistrationStatus.confirmed if checked_in else RegistrationStatus(stage)
+        async with sessionmaker() as session, session.begin():
+            event = await get_event(session, slug, lock=True)
+            registration = Registration(
+                event=event,
+                **data.model_dump(exclude={"consent"}),
+                organisation_key=data.organisation.casefold(),
+                status=status,
+                waitlist_position=(
+                    await next_waitlist_position(session, event)
+                    if status == RegistrationStatus.waitlisted
+                    else None
+                ),
+                checked_in_at=clock.now() if checked_in else None,
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            registration.search_text = search_text(registration)
+            token = issue_manage_token(registration)
+            session.add(registration)
+        return registration, token
+
+    return make

@@ -1,5 +1,6 @@
 """The `rsvp` command, run as a real process against a database of its own."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -7,9 +8,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
+from app.auth.passwords import verify_password
 from tests.conftest import admin_execute, database_url, free_port
 
 RSVP = [sys.executable, "-m", "app"]
@@ -18,8 +22,6 @@ SIDE_EVENT = "local-government-migration-development-2013"
 
 @pytest.fixture
 def cli_env(pg_server_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    import asyncio
-
     name = "rsvp_test_cli"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(admin_execute(pg_server_url, drop, f'CREATE DATABASE "{name}"'))
@@ -119,3 +121,40 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _password_hash(env: dict[str, str], email: str) -> str:
+    async def fetch() -> str:
+        url = make_url(env["DATABASE_URL"]).set(drivername="postgresql")
+        conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            return str(
+                await conn.fetchval("SELECT password_hash FROM organisers WHERE email = $1", email)
+            )
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+def test_first_owner_is_created_once_with_a_password_shown_once(cli_env: dict[str, str]) -> None:
+    rsvp(cli_env, "migrate")
+    args = ["create-organiser", "--if-none", "--generate-password", "--role", "owner"]
+    first = rsvp(cli_env, *args, "--email", "owner@jmdi.example")
+    assert first.returncode == 0, first.stderr
+    password = first.stdout.rsplit(": ", 1)[1].strip()
+    assert verify_password(password, _password_hash(cli_env, "owner@jmdi.example"))
+    second = rsvp(cli_env, *args, "--email", "other@jmdi.example")
+    assert second.returncode == 0
+    assert "exists already" in second.stdout
+    assert "Password" not in second.stdout
+
+
+def test_create_organiser_refuses_a_weak_password(cli_env: dict[str, str]) -> None:
+    rsvp(cli_env, "migrate")
+    result = rsvp(
+        cli_env, "create-organiser", "--email", "staff@jmdi.example", "--role", "staff",
+        "--password", "secret",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "at least 12" in result.stderr

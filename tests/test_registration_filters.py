@@ -21,7 +21,7 @@ async def people(make_event: MakeEvent, signup: Signup, clock: FakeClock) -> Non
         country="ES",
         has_un_grounds_pass=True,
     )
-    clock.advance(seconds=1)  # "oldest first" needs distinct sign-up times
+    clock.advance(seconds=1)  # distinct sign-up times, so "oldest first" has one answer
     await signup(
         given_name="Eleni",
         family_name="Papadopoulou",

@@ -123,6 +123,7 @@ def _cells(
     ]
 
 
-def export_filename(event: Event, now: datetime, extension: str) -> str:
+def export_filename(event: Event, now: datetime, extension: str, *, kind: str = "") -> str:
+    """`{slug}[-{kind}]-{YYYYmmdd-HHMMSS}.{extension}`, the time in the event's zone."""
     stamp = now.astimezone(ZoneInfo(event.timezone)).strftime("%Y%m%d-%H%M%S")
-    return f"{event.slug}-{stamp}.{extension}"
+    return "-".join(part for part in (event.slug, kind, stamp) if part) + f".{extension}"

@@ -1,6 +1,8 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
+from app.models.audit import AuditEntry
 from app.models.event import Event
+from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage
 from app.models.registration import (
     ACTIVE_STATUSES,
@@ -12,11 +14,15 @@ from app.models.registration import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AccessToken",
     "AffiliationType",
+    "AuditEntry",
     "DeliveryState",
     "Event",
     "Language",
     "MailKind",
+    "Organiser",
+    "OrganiserRole",
     "OutboxMessage",
     "Registration",
     "RegistrationStatus",

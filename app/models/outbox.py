@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.models.registration import db_enum
+from app.models.registration import _enum as sql_enum  # one enum style for all tables
 
 
 class MailKind(StrEnum):
@@ -47,7 +47,7 @@ class OutboxMessage(Base):
     registration_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL")
     )
-    kind: Mapped[MailKind] = mapped_column(db_enum(MailKind, "mail_kind"))
+    kind: Mapped[MailKind] = mapped_column(sql_enum(MailKind, "mail_kind"))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(400))
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -55,7 +55,7 @@ class OutboxMessage(Base):
     # so manage links (secret tokens) do not linger in the database.
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[DeliveryState] = mapped_column(
-        db_enum(DeliveryState, "delivery_state"), default=DeliveryState.pending
+        sql_enum(DeliveryState, "delivery_state"), default=DeliveryState.pending
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

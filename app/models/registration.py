@@ -60,7 +60,7 @@ class Language(StrEnum):
     ru = "ru"
 
 
-def db_enum(enum: type[StrEnum], name: str) -> Enum:
+def _enum(enum: type[StrEnum], name: str) -> Enum:
     # Stored as VARCHAR + CHECK rather than a native type: adding a value later is
     # a plain constraint change, not an ALTER TYPE.
     return Enum(
@@ -107,14 +107,14 @@ class Registration(Base):
     organisation_key: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str | None] = mapped_column(String(200))
     affiliation_type: Mapped[AffiliationType] = mapped_column(
-        db_enum(AffiliationType, "affiliation_type")
+        _enum(AffiliationType, "affiliation_type")
     )
     country: Mapped[str | None] = mapped_column(String(2))
-    language: Mapped[Language] = mapped_column(db_enum(Language, "language"))
+    language: Mapped[Language] = mapped_column(_enum(Language, "language"))
     has_un_grounds_pass: Mapped[bool] = mapped_column(Boolean)
     accessibility_needs: Mapped[str | None] = mapped_column(Text)
     status: Mapped[RegistrationStatus] = mapped_column(
-        db_enum(RegistrationStatus, "registration_status")
+        _enum(RegistrationStatus, "registration_status")
     )
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     # Lower-cased, accent-free name, e-mail and organisation, for organisers' search.

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -73,3 +74,27 @@ class EventRead(BaseModel):
         self.starts_at = self.starts_at.astimezone(zone)
         self.ends_at = self.ends_at.astimezone(zone)
         return self
+
+
+class EventUpdate(BaseModel):
+    """An organiser's edit: any subset of the event's fields except its slug."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    summary: str | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: str | None = None
+    venue: str | None = Field(default=None, min_length=1, max_length=300)
+    capacity: int | None = Field(default=None, ge=0)
+    waitlist_enabled: bool | None = None
+    approval_required: bool | None = None
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0)
+    languages: list[Language] | None = None
+    organisers: list[str] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)

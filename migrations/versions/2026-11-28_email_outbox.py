@@ -1,7 +1,7 @@
 """email outbox; events.cancelled_at and events.ical_sequence
 
 Revision ID: 0002_outbox
-Revises: 0001_initial
+Revises: 0003_organisers
 Create Date: 2026-11-28 20:44:24.024797+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_outbox"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0003_organisers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

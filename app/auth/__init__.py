@@ -1,0 +1,1 @@
+"""Organiser sign-in: passwords, bearer tokens, login throttling, roles."""

@@ -1,0 +1,57 @@
+"""What organisers read about registrations: the filtered list and one record."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from app.errors import NotFound
+from app.models import Event, Registration
+from app.services.pagination import Keyset, Page, keyset_page
+from app.services.registration_filters import RegistrationFilters, filtered_registrations
+
+REGISTRATION_KEYSET = Keyset(
+    created_at=Registration.created_at, id=Registration.id, id_type=uuid.UUID
+)
+
+
+async def list_registrations(
+    session: AsyncSession,
+    *,
+    event: Event,
+    filters: RegistrationFilters,
+    limit: int,
+    cursor: str | None,
+) -> Page[Registration]:
+    """Oldest first; a cursor resumes after the last row of the page that issued it."""
+    return await keyset_page(
+        session,
+        filtered_registrations(event, filters),
+        keyset=REGISTRATION_KEYSET,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+async def get_registration(
+    session: AsyncSession, *, event: Event, registration_id: uuid.UUID
+) -> Registration:
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.event_id == event.id, Registration.id == registration_id)
+    )
+    registration = (await session.scalars(query)).one_or_none()
+    if registration is None:
+        raise NotFound("This event has no registration with that id.")
+    return registration
+
+
+async def email_history(session: AsyncSession, registration: Registration) -> list[dict[str, Any]]:
+    """The e-mails sent (or queued) to this registrant, oldest first.
+
+    Empty until the e-mail outbox lands; it then reads the outbox rows here.
+    """
+    return []

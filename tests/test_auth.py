@@ -1,0 +1,99 @@
+"""Organiser sign-in, sign-out and the limit on failed sign-ins."""
+
+from typing import Any
+
+import httpx
+import pytest
+from limits import parse
+
+from app.auth.throttle import LoginThrottle
+from app.config import Settings
+from tests.conftest import ORGANISER_PASSWORD, MakeOrganiser
+
+TOKEN = "/api/auth/token"
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post(TOKEN, data={"username": username, "password": password})
+
+
+async def test_signing_in_gives_a_bearer_token_that_works(
+    make_organiser: MakeOrganiser, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_organiser("viewer", email="viewer@jmdi.example")
+    response = await sign_in(client, "Viewer@JMDI.example", ORGANISER_PASSWORD)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == settings.organiser_token_hours * 3600
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert (await client.get("/api/admin/events", headers=headers)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("viewer@jmdi.example", "wrong password!"), ("nobody@jmdi.example", ORGANISER_PASSWORD)],
+)
+async def test_wrong_credentials_are_unauthorized(
+    username: str, password: str, make_organiser: MakeOrganiser, client: httpx.AsyncClient
+) -> None:
+    await make_organiser("viewer", email="viewer@jmdi.example")
+    response = await sign_in(client, username, password)
+    assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_signing_out_revokes_the_token(
+    make_organiser: MakeOrganiser, client: httpx.AsyncClient
+) -> None:
+    await make_organiser("owner", email="owner@jmdi.example")
+    token = (await sign_in(client, "owner@jmdi.example", ORGANISER_PASSWORD)).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    assert (await client.get("/api/admin/events", headers=headers)).status_code == 401
+
+
+@pytest.fixture
+def throttled(app: Any, settings: Settings) -> None:
+    """Failed sign-ins limited to 3 per account and 5 per address (in memory)."""
+    app.state.login_throttle = LoginThrottle(
+        settings.model_copy(update={"rate_limit_enabled": True}),
+        per_account=parse("3/15 minutes"),
+        per_address=parse("5/15 minutes"),
+    )
+
+
+async def test_an_account_with_too_many_failures_is_rate_limited(
+    throttled: None, make_organiser: MakeOrganiser, client: httpx.AsyncClient
+) -> None:
+    await make_organiser("owner", email="owner@jmdi.example")
+    for _ in range(3):
+        assert (await sign_in(client, "owner@jmdi.example", "guess")).status_code == 401
+    # Even the right password waits now, or guessing would go on.
+    response = await sign_in(client, "OWNER@jmdi.example", ORGANISER_PASSWORD)
+    assert (response.status_code, response.json()["code"]) == (429, "rate_limited")
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+
+
+async def test_an_address_with_too_many_failures_is_rate_limited(
+    throttled: None, make_organiser: MakeOrganiser, client: httpx.AsyncClient
+) -> None:
+    await make_organiser("owner", email="owner@jmdi.example")
+    for n in range(5):
+        assert (await sign_in(client, f"guess-{n}@jmdi.example", "guess")).status_code == 401
+    response = await sign_in(client, "owner@jmdi.example", ORGANISER_PASSWORD)
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
+
+
+async def test_successful_sign_ins_are_not_limited(
+    throttled: None, make_organiser: MakeOrganiser, client: httpx.AsyncClient
+) -> None:
+    await make_organiser("owner", email="owner@jmdi.example")
+    for _ in range(6):
+        assert (await sign_in(client, "owner@jmdi.example", ORGANISER_PASSWORD)).status_code == 200
+
+
+async def test_the_api_page_offers_password_sign_in(client: httpx.AsyncClient) -> None:
+    schemes = (await client.get("/openapi.json")).json()["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == TOKEN

@@ -1,0 +1,137 @@
+"""Every organiser endpoint against the contract's role table.
+
+Missing, unknown, expired or revoked token: 401. A role below the endpoint's: 403.
+Otherwise the endpoint's success status. Roles rank viewer < staff < owner.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.tokens import ticket_code_for
+from tests.conftest import AuthHeaders, FakeClock, MakeRegistration
+
+ROLES = ["viewer", "staff", "owner"]
+BAD_TOKENS = ["no token", "unknown token", "expired token", "revoked token"]
+
+NEW_EVENT = {
+    "slug": "athens-roundtable",
+    "title": "Athens round-table",
+    "starts_at": datetime(2013, 10, 3, 13, tzinfo=UTC).isoformat(),
+    "ends_at": datetime(2013, 10, 3, 14, tzinfo=UTC).isoformat(),
+    "timezone": "America/New_York",
+    "venue": "Conference Room 6",
+    "capacity": 30,
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    """With `{id}` for the registration made in `stage`, `{ticket}` for its ticket code."""
+    role: str
+    success: int = 200
+    stage: str = "confirmed"
+    body: dict[str, Any] | None = field(default=None)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+REG = "/api/admin/events/side-event/registrations/{id}"
+ENDPOINTS = [
+    Endpoint("POST", "/api/auth/logout", "viewer", success=204),
+    Endpoint("GET", "/api/admin/events", "viewer"),
+    Endpoint("POST", "/api/admin/events", "owner", success=201, body=NEW_EVENT),
+    Endpoint("PATCH", "/api/admin/events/side-event", "owner", body={"capacity": 130}),
+    Endpoint("GET", "/api/admin/events/side-event/registrations", "viewer"),
+    Endpoint("GET", REG, "viewer"),
+    Endpoint("POST", f"{REG}/approve", "owner", stage="pending_approval"),
+    Endpoint("POST", f"{REG}/decline", "owner", stage="pending_approval"),
+    Endpoint("POST", f"{REG}/cancel", "owner"),
+    Endpoint("POST", f"{REG}/promote", "owner", stage="waitlisted"),
+    Endpoint("POST", f"{REG}/check-in", "staff"),
+    Endpoint("POST", f"{REG}/undo-check-in", "staff", stage="checked_in"),
+    Endpoint("POST", f"{REG}/resend-confirmation", "owner"),
+    Endpoint(
+        "POST", "/api/admin/events/side-event/check-in", "staff", body={"ticket_code": "{ticket}"}
+    ),
+    Endpoint("GET", "/api/admin/events/side-event/stats", "viewer"),
+    Endpoint("GET", "/api/admin/audit", "viewer"),
+    Endpoint("GET", "/api/admin/events/side-event/registrations.csv", "viewer"),
+    Endpoint("GET", "/api/admin/events/side-event/security-list.xlsx", "viewer"),
+]
+
+
+def expected_status(endpoint: Endpoint, credential: str) -> int:
+    if credential in BAD_TOKENS:
+        return 401
+    if ROLES.index(credential) < ROLES.index(endpoint.role):
+        return 403
+    return endpoint.success
+
+
+async def credential_headers(
+    credential: str,
+    auth_headers: AuthHeaders,
+    client: httpx.AsyncClient,
+    clock: FakeClock,
+    settings: Settings,
+) -> dict[str, str]:
+    if credential == "no token":
+        return {}
+    if credential == "unknown token":
+        return {"Authorization": "Bearer not-a-token-we-issued"}
+    if credential in ROLES:
+        return await auth_headers(credential)
+    headers = await auth_headers("owner")
+    if credential == "expired token":
+        clock.advance(hours=settings.organiser_token_hours, seconds=1)
+    else:
+        assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
+    return headers
+
+
+def _fill(value: Any, **names: str) -> Any:
+    if isinstance(value, str):
+        return value.format(**names)
+    if isinstance(value, dict):
+        return {key: _fill(item, **names) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("credential", BAD_TOKENS + ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+async def test_endpoint_answers_as_the_role_table_says(
+    endpoint: Endpoint,
+    credential: str,
+    event: object,
+    make_registration: MakeRegistration,
+    auth_headers: AuthHeaders,
+    client: httpx.AsyncClient,
+    clock: FakeClock,
+    settings: Settings,
+) -> None:
+    registration, token = await make_registration(endpoint.stage)
+    names = {"id": str(registration.id), "ticket": ticket_code_for(token)}
+    headers = await credential_headers(credential, auth_headers, client, clock, settings)
+
+    response = await client.request(
+        endpoint.method,
+        _fill(endpoint.path, **names),
+        json=_fill(endpoint.body, **names),
+        headers=headers,
+    )
+
+    expected = expected_status(endpoint, credential)
+    assert response.status_code == expected, response.text
+    if expected == 401:
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.json()["code"] == "unauthorized"
+    if expected == 403:
+        assert response.json()["code"] == "forbidden"
