@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar import build_calendar, site_host
@@ -157,6 +157,29 @@ async def claim_due(
         Claimed(id=r.id, recipient=r.recipient, subject=r.subject, body=r.body, attempts=r.attempts)
         for r in rows
     ]
+
+
+async def history(session: AsyncSession, registration_id: uuid.UUID) -> list[OutboxMessage]:
+    """A registrant's messages, oldest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id == registration_id)
+        .order_by(OutboxMessage.created_at, OutboxMessage.message_id)
+    )
+    return list(await session.scalars(query))
+
+
+async def count_by_state(session: AsyncSession, event_id: int) -> dict[DeliveryState, int]:
+    """How many of the event's messages are in each delivery state (every state listed)."""
+    query = (
+        select(OutboxMessage.state, func.count())
+        .where(OutboxMessage.event_id == event_id)
+        .group_by(OutboxMessage.state)
+    )
+    counts: dict[DeliveryState, int] = {state: 0 for state in DeliveryState}
+    for state, count in await session.execute(query):
+        counts[state] = count
+    return counts
 
 
 def retry_delay(attempt: int) -> timedelta:

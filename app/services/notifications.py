@@ -79,6 +79,16 @@ async def manage_link_requested(
     await _with_new_link(session, registration, MailKind.manage_link, now)
 
 
+async def _tell_status(
+    session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
+) -> None:
+    """A registration still active gets its manage link (a new one); one that is over, none."""
+    if registration.is_active:
+        await _with_new_link(session, registration, kind, now)
+    else:
+        await enqueue(session, kind=kind, registration=registration, now=now)
+
+
 async def status_changed(
     session: AsyncSession,
     *,
@@ -86,25 +96,18 @@ async def status_changed(
     previous: RegistrationStatus,
     now: datetime,
 ) -> None:
-    """Promoted from the waitlist, approved, declined or cancelled."""
+    """Promoted from the waitlist, approved (to a seat or the waitlist), declined or cancelled."""
     status = registration.status
-    if status == RegistrationStatus.confirmed:
-        promoted = previous == RegistrationStatus.waitlisted
-        kind = MailKind.promoted if promoted else MailKind.confirmed
-        await _with_new_link(session, registration, kind, now)
-    elif status in (RegistrationStatus.cancelled, RegistrationStatus.declined):
-        await enqueue(session, kind=_KIND_FOR_STATUS[status], registration=registration, now=now)
+    promoted = status == RegistrationStatus.confirmed and previous == RegistrationStatus.waitlisted
+    kind = MailKind.promoted if promoted else _KIND_FOR_STATUS[status]
+    await _tell_status(session, registration, kind, now)
 
 
 async def confirmation_requested(
     session: AsyncSession, *, registration: Registration, now: datetime
 ) -> None:
-    """An organiser asked for the confirmation to be sent again."""
-    kind = _KIND_FOR_STATUS[registration.status]
-    if registration.is_active:
-        await _with_new_link(session, registration, kind, now)
-    else:
-        await enqueue(session, kind=kind, registration=registration, now=now)
+    """An organiser asked for the confirmation (of the current status) to be sent again."""
+    await _tell_status(session, registration, _KIND_FOR_STATUS[registration.status], now)
 
 
 async def _active_registrations(session: AsyncSession, event: Event) -> list[Registration]:
