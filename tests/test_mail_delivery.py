@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.mail.outbox import claim_due, retry_delay
+from app.mail.outbox import claim_due, retry_delay, settle
 from app.mail.transport import transport_for
 from app.mail.worker import deliver_due
 from app.models import DeliveryState, OutboxMessage
@@ -214,3 +214,29 @@ async def test_without_smtp_url_each_message_is_saved_as_an_eml_file(
     assert (await only_row(session)).state == DeliveryState.sent
     (line,) = [r.getMessage() for r in caplog.records if "saved as" in r.getMessage()]
     assert "delegate@example.org" in line and str(saved) in line
+
+
+async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_worker_that_took_it_over(
+    event: object,
+    signup: Signup,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mail_settings: Settings,
+    clock: FakeClock,
+) -> None:
+    await signup()
+    lease = timedelta(seconds=mail_settings.mail_lease_seconds)
+    async with sessionmaker() as slow_worker, slow_worker.begin():
+        (stale,) = await claim_due(slow_worker, now=clock.now(), lease=lease, limit=1)
+    clock.advance(seconds=mail_settings.mail_lease_seconds + 1)
+    async with sessionmaker() as other_worker, other_worker.begin():
+        (current,) = await claim_due(other_worker, now=clock.now(), lease=lease, limit=1)
+
+    async with sessionmaker() as slow_worker, slow_worker.begin():
+        await settle(slow_worker, stale, now=clock.now(), error="451 late", max_attempts=8)
+    row = await only_row(session)
+    assert (row.state, row.attempts, row.claimed_until) == (DeliveryState.pending, 0, current.lease)
+
+    async with sessionmaker() as other_worker, other_worker.begin():
+        await settle(other_worker, current, now=clock.now(), max_attempts=8)
+    assert (await only_row(session)).state == DeliveryState.sent

@@ -118,6 +118,8 @@ class Claimed:
     subject: str
     body: bytes
     attempts: int
+    lease: datetime
+    """The claim's `claimed_until`: identifies this claim when it is settled."""
 
 
 async def claim_due(
@@ -150,11 +152,19 @@ async def claim_due(
             OutboxMessage.subject,
             OutboxMessage.body,
             OutboxMessage.attempts,
+            OutboxMessage.claimed_until,
         )
         .execution_options(synchronize_session=False)
     )
     return [
-        Claimed(id=r.id, recipient=r.recipient, subject=r.subject, body=r.body, attempts=r.attempts)
+        Claimed(
+            id=r.id,
+            recipient=r.recipient,
+            subject=r.subject,
+            body=r.body,
+            attempts=r.attempts,
+            lease=r.claimed_until,
+        )
         for r in rows
     ]
 
@@ -200,6 +210,8 @@ async def settle(
     """Record one attempt: sent, retried later, or failed for good.
 
     Sent and failed rows lose their body: it holds a manage link (a secret token).
+    Nothing is recorded if the claim's lease ran out and another worker claimed
+    the row since: the outcome is that worker's to record.
     """
     attempts = row.attempts + 1
     values: dict[str, object] = {"attempts": attempts, "claimed_until": None, "last_error": error}
@@ -214,7 +226,7 @@ async def settle(
         values["next_attempt_at"] = now + retry_delay(attempts)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row.id)
+        .where(OutboxMessage.id == row.id, OutboxMessage.claimed_until == row.lease)
         .values(state=state, **values)
         .execution_options(synchronize_session=False)
     )
