@@ -83,3 +83,28 @@ async def test_an_organisers_promotion_sends_the_place_with_a_calendar(
     promotion = smtp_server.handler.messages[-1]
     assert str(promotion["Subject"]).startswith("A place is yours")
     assert any(p.get_content_type() == "text/calendar" for p in promotion.iter_attachments())
+
+
+async def test_moving_the_event_sends_every_active_registrant_an_update(
+    make_event: MakeEvent,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    auth_headers: AuthHeaders,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+) -> None:
+    await make_event(capacity=1)
+    await signup(email="seated@example.org", language="en")
+    await signup(email="waiting@example.org", language="en")
+    await send_queued()
+    smtp_server.handler.messages.clear()
+
+    owner = await auth_headers("owner")
+    moved = await client.patch(ADMIN, json={"venue": "Conference Room 4"}, headers=owner)
+    assert moved.status_code == 200
+    await client.patch(ADMIN, json={"capacity": 1}, headers=owner)
+    await send_queued()
+
+    updates = {m["To"].addresses[0].addr_spec: m for m in smtp_server.handler.messages}
+    assert set(updates) == {"seated@example.org", "waiting@example.org"}
+    assert all(str(m["Subject"]).startswith("Event updated") for m in updates.values())

@@ -20,8 +20,8 @@ from app.tokens import issue_manage_token
 
 MANAGE_LINK_INTERVAL = timedelta(minutes=10)
 
-# Changes that registrants' calendars must pick up.
-CALENDAR_FIELDS = frozenset({"title", "starts_at", "ends_at", "timezone", "venue"})
+# The changes registrants are told of (with an updated calendar entry).
+CALENDAR_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue"})
 
 _KIND_FOR_STATUS = {
     RegistrationStatus.confirmed: MailKind.confirmed,
