@@ -26,6 +26,9 @@ run: install ## Migrate, seed the side-event, create a first owner and serve on 
 	$(BIN)/rsvp create-organiser --if-none --generate-password --email $(OWNER_EMAIL) --role owner
 	$(BIN)/rsvp serve
 
+worker: install ## Send queued e-mails (a separate sender; `make run` also sends in-process)
+	$(BIN)/rsvp worker
+
 # axe-core (for the browser tests) comes from npm when npm is there; without it, or
 # without Chromium, the browser tests skip with the reason (and fail under CI=true).
 $(AXE): package-lock.json

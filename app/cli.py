@@ -151,5 +151,17 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+@cli.command()
+def worker() -> None:
+    """Send the queued e-mails, until stopped (SIGTERM or Ctrl-C).
+
+    Several may run at once. `rsvp serve` runs one in-process unless
+    MAIL_WORKER_IN_PROCESS=false.
+    """
+    from app.mail.worker import serve_worker
+
+    asyncio.run(serve_worker(get_settings()))
+
+
 def main() -> None:
     cli()

@@ -3,8 +3,9 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EVENT_SLUG = "local-government-migration-development-2013"
@@ -16,6 +17,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """`postgresql+asyncpg://...`; unset means an embedded PostgreSQL under DATA_DIR/pg."""
     smtp_url: str | None = None
+    """`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://...` (implicit TLS);
+    unset means each message is saved as a `.eml` file under DATA_DIR/mail."""
     mail_from: str = "Side-event registration <noreply@localhost>"
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".data")
@@ -31,12 +34,28 @@ class Settings(BaseSettings):
     """A sign-up form sent back sooner than this after it was served is refused as a bot's."""
     organiser_token_hours: float = 12
     """How long an organiser's bearer token lasts after sign-in."""
+    mail_worker_in_process: bool = True
+    """`rsvp serve` sends e-mail itself; false when a separate `rsvp worker` runs."""
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_lease_seconds: float = Field(default=300, gt=0)
+    """How long a worker holds the rows it claimed; past it (the worker died) they are due again."""
+    mail_poll_seconds: float = Field(default=2, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL must look like smtp://user:pass@host:587 or smtps://...")
         return value
 
     @field_validator("base_url")

@@ -1,8 +1,9 @@
 """The ASGI application."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,6 +19,8 @@ from app.db import (
     resolve_database_url,
 )
 from app.errors import install_error_handlers
+from app.mail.transport import transport_for
+from app.mail.worker import run_worker
 from app.middleware import BodySizeLimit
 from app.routers import admin, admin_exports, admin_registrations, auth, health, public
 from app.web import pages
@@ -25,15 +28,37 @@ from app.web.rendering import STATIC_DIR, form_guard
 
 log = logging.getLogger(__name__)
 
+MAIL_WORKER_GRACE_SECONDS = 10
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
     app.state.sessionmaker = create_sessionmaker(engine)
+    stop_mail = asyncio.Event()
+    mail_worker = (
+        asyncio.create_task(
+            run_worker(
+                app.state.sessionmaker,
+                transport_for(settings),
+                settings=settings,
+                clock=app.state.clock,
+                stop=stop_mail,
+            )
+        )
+        if settings.mail_worker_in_process
+        else None
+    )
     try:
         yield
     finally:
+        stop_mail.set()
+        if mail_worker is not None:
+            # It finishes its batch if it can; cut off, its claimed rows are due
+            # again when their lease ends, so nothing is lost.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(mail_worker, MAIL_WORKER_GRACE_SECONDS)
         await engine.dispose()
         release_embedded_postgres()
 

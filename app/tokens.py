@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import secrets
 
+from app.models import Registration
+
 TOKEN_BYTES = 32
 
 
@@ -25,3 +27,15 @@ def ticket_code_for(manage_token: str) -> str:
     """
     mac = hmac.new(manage_token.encode(), b"ticket", hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def issue_manage_token(registration: Registration) -> str:
+    """Give the registration a new manage token (and so a new ticket code); returns it.
+
+    Only digests are stored, so a message that must carry the manage link after
+    sign-up issues a fresh token; links in earlier messages stop working.
+    """
+    token = new_token()
+    registration.manage_token_hash = digest(token)
+    registration.ticket_code_hash = digest(ticket_code_for(token))
+    return token

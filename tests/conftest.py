@@ -9,25 +9,42 @@ back, and tests that need real commits get a fresh copy of the template.
 import asyncio
 import functools
 import os
+import re
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth.bearer import issue_token
 from app.auth.passwords import hash_password
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
+from app.mail.transport import transport_for
+from app.mail.worker import deliver_due
 from app.main import create_app
 from app.migrations import upgrade
-from app.models import Organiser, OrganiserRole, Registration, RegistrationStatus
+from app.models import (
+    MailKind,
+    Organiser,
+    OrganiserRole,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from app.schemas.event import EventFields
 from app.schemas.registration import RegistrationCreate
 from app.services.events import get_event, upsert_event
@@ -66,6 +83,16 @@ async def admin_execute(server_url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_settings() -> Iterator[None]:
+    """E-mails are composed with the process settings (`get_settings()`), as in production."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BASE_URL", BASE_URL)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -250,6 +277,111 @@ async def committed_app(
     app.state.sessionmaker = create_sessionmaker(engine)
     yield app
     await engine.dispose()
+
+
+async def queued_messages(
+    session: AsyncSession, recipient: str, kind: MailKind | None = None
+) -> list[EmailMessage]:
+    """The messages queued for `recipient` (of `kind`, if given), readable until sent."""
+    query = select(OutboxMessage.body).where(
+        OutboxMessage.recipient == recipient, OutboxMessage.body.is_not(None)
+    )
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return [parse_message(body) for body in await session.scalars(query) if body]
+
+
+def parse_message(data: bytes) -> EmailMessage:
+    # Decoded first: headers may be raw UTF-8 (SMTPUTF8); bodies are 7-bit encoded.
+    message = Parser(policy=policy.default).parsestr(data.decode())
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+_MANAGE_URL = re.compile(re.escape(BASE_URL) + r"/r/[A-Za-z0-9_-]+")
+
+
+def manage_url_in(message: EmailMessage) -> str:
+    """The manage link in a message's plain-text part."""
+    text = message.get_body(("plain",))
+    assert text is not None
+    found = _MANAGE_URL.search(text.get_content())
+    assert found, "no manage link in the message"
+    return found.group(0)
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it accepts, or answers as told."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refusals: list[str] = []
+        self.recipients: list[str] = []
+        self.delay = 0.0
+
+    def refuse_next(self, reply: str, times: int = 1) -> None:
+        """Answer the next `times` messages with `reply` (e.g. "451 Try again later")."""
+        self.refusals.extend([reply] * times)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refusals:
+            return self.refusals.pop(0)
+        self.messages.append(parse_message(envelope.original_content or envelope.content))
+        self.recipients.extend(envelope.rcpt_tos)
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in self.messages]
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    handler: RecordingHandler
+    url: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd, in a thread of its own)."""
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
+    controller.start()
+    yield SmtpServer(handler=handler, url=f"smtp://127.0.0.1:{controller.port}")
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    return settings.model_copy(update={"smtp_url": smtp_server.url})
+
+
+SendQueued = Callable[[], Awaitable[int]]
+
+
+@pytest.fixture
+def send_queued(
+    sessionmaker: async_sessionmaker[AsyncSession], mail_settings: Settings, clock: FakeClock
+) -> SendQueued:
+    """Runs the sender until nothing is due by the test's clock; returns how many it tried."""
+
+    async def run() -> int:
+        transport = transport_for(mail_settings)
+        tried = 0
+        while claimed := await deliver_due(
+            sessionmaker, transport, settings=mail_settings, clock=clock
+        ):
+            tried += claimed
+        return tried
+
+    return run
 
 
 def token_of(registration: dict[str, Any]) -> str:

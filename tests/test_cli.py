@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.auth.passwords import verify_password
-from tests.conftest import admin_execute, database_url
+from tests.conftest import admin_execute, database_url, free_port
 
 RSVP = [sys.executable, "-m", "app"]
 SIDE_EVENT = "local-government-migration-development-2013"
@@ -78,16 +77,10 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
     assert "title" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
     rsvp(cli_env, "migrate")
     rsvp(cli_env, "seed")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*RSVP, "serve", "--port", str(port)],
         env=cli_env | {"BASE_URL": f"http://127.0.0.1:{port}"},

@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import icalendar
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import MakeEvent, Signup, own_path
+from app.models import MailKind
+from tests.conftest import MakeEvent, Signup, manage_url_in, own_path, queued_messages
 
 
 async def test_own_record_is_readable_by_token(
@@ -87,14 +89,16 @@ async def test_cancel_frees_the_seat(
 
 
 async def test_cancelling_a_confirmed_seat_promotes_waitlist_position_one(
-    make_event: MakeEvent, signup: Signup, client: httpx.AsyncClient
+    make_event: MakeEvent, signup: Signup, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     await make_event(capacity=1)
     holder = (await signup()).json()
     first, second, third = [(await signup()).json() for _ in range(3)]
     await client.post(own_path(holder, "/cancel"))
 
-    promoted = (await client.get(own_path(first))).json()
+    # The promotion e-mail carries a new manage link (the database keeps only digests).
+    (promotion,) = await queued_messages(session, first["email"], MailKind.promoted)
+    promoted = (await client.get(own_path({"manage_url": manage_url_in(promotion)}))).json()
     assert (promoted["status"], promoted["waitlist_position"]) == ("confirmed", None)
     assert promoted["ticket_code"]
     assert (await client.get(own_path(second))).json()["waitlist_position"] == 1

@@ -3,6 +3,7 @@
 from app.models.audit import AuditEntry
 from app.models.event import Event
 from app.models.organiser import AccessToken, Organiser, OrganiserRole
+from app.models.outbox import DeliveryState, MailKind, OutboxMessage
 from app.models.registration import (
     ACTIVE_STATUSES,
     AffiliationType,
@@ -16,10 +17,13 @@ __all__ = [
     "AccessToken",
     "AffiliationType",
     "AuditEntry",
+    "DeliveryState",
     "Event",
     "Language",
+    "MailKind",
     "Organiser",
     "OrganiserRole",
+    "OutboxMessage",
     "Registration",
     "RegistrationStatus",
 ]

@@ -33,12 +33,21 @@ class Event(Base):
     max_per_organisation: Mapped[int | None] = mapped_column(Integer)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=lambda: ["en"])
     organisers: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The iCalendar SEQUENCE of the event's entries: raised on each change that
+    # registrants' calendars must pick up (time, venue, cancellation).
+    ical_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
     def registration_open_at(self, now: datetime) -> bool:
-        """Open while now lies within [opens, closes]; an absent bound is open."""
+        """Open while now lies within [opens, closes]; an absent bound is open.
+
+        A cancelled event is closed.
+        """
+        if self.cancelled_at is not None:
+            return False
         opens, closes = self.registration_opens_at, self.registration_closes_at
         return (opens is None or now >= opens) and (closes is None or now <= closes)

@@ -3,9 +3,9 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.models import AffiliationType, RegistrationStatus
+from app.models import AffiliationType, DeliveryState, MailKind, RegistrationStatus
 from app.schemas.registration import RegistrationRead
 
 
@@ -17,9 +17,26 @@ class RegistrationPage(BaseModel):
     total: int = Field(description="How many registrations match the filters, over all pages.")
 
 
+class EmailRead(BaseModel):
+    """One e-mail to a registrant, as the outbox keeps it (without its body)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: MailKind
+    recipient: str
+    subject: str
+    message_id: str
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime = Field(description="When a pending message is tried next.")
+    created_at: datetime
+    sent_at: datetime | None
+
+
 class RegistrationDetail(RegistrationRead):
-    emails: list[dict[str, Any]] = Field(
-        description="The e-mails sent to this registrant, oldest first."
+    emails: list[EmailRead] = Field(
+        description="The e-mails queued for this registrant, oldest first, with their delivery."
     )
 
 
@@ -46,7 +63,7 @@ class EventStats(BaseModel):
     signups_per_day: list[DailySignups] = Field(
         description="Sign-ups per calendar day in the event's time zone, oldest first."
     )
-    emails_by_state: dict[str, int] = Field(description="E-mails by delivery state.")
+    emails_by_state: dict[DeliveryState, int] = Field(description="E-mails by delivery state.")
 
 
 class AuditEntryRead(BaseModel):

@@ -65,6 +65,7 @@ class EventRead(BaseModel):
     max_per_organisation: int | None
     languages: list[Language]
     organisers: list[str]
+    cancelled_at: datetime | None = None
 
     @model_validator(mode="after")
     def _times_in_event_zone(self) -> "EventRead":

@@ -15,10 +15,8 @@ from app.services import audit, notifications
 from app.services.events import get_event
 from app.services.seating import fill_free_seats
 
+
 # Registrants hear about a change to any of these (their calendar entry changes).
-NOTIFIED_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue"})
-
-
 async def list_events(session: AsyncSession) -> list[Event]:
     return list(await session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
 
@@ -73,7 +71,7 @@ async def update_event(
     event.updated_at = now
     await session.flush()
     promoted = await fill_free_seats(session, event=event, now=now)
-    if changed := NOTIFIED_FIELDS & new.keys():
+    if changed := notifications.CALENDAR_FIELDS & new.keys():
         await notifications.event_changed(session, event=event, changed=set(changed), now=now)
     record_after = audit.as_json(new)
     if promoted:

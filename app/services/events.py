@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
-from app.models import Event
+from app.errors import InvalidTransition, NotFound
+from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
 from app.schemas.event import EventFields, EventRead
+from app.services import notifications
 from app.services.seating import fill_free_seats, seats_left
 
 BUNDLED_EVENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "events.toml"
@@ -49,7 +50,10 @@ class UpsertResult:
 async def upsert_event(
     session: AsyncSession, fields: EventFields, *, now: datetime
 ) -> UpsertResult:
-    """Insert the event, or update the one with the same slug (filling any seats it frees)."""
+    """Insert the event, or update the one with the same slug (filling any seats it frees).
+
+    Registrants are told of changes to the time or venue.
+    """
     values = fields.model_dump()
     event = (
         await session.scalars(select(Event).where(Event.slug == fields.slug).with_for_update())
@@ -58,11 +62,34 @@ async def upsert_event(
         session.add(Event(**values))
         await session.flush()
         return UpsertResult(slug=fields.slug, created=True, promoted=0)
-    for key, value in values.items():
-        setattr(event, key, value)
+    changed = {key for key, value in values.items() if getattr(event, key) != value}
+    for key in changed:
+        setattr(event, key, values[key])
     await session.flush()
+    await notifications.event_changed(session, event=event, changed=changed, now=now)
     promoted = await fill_free_seats(session, event=event, now=now)
     return UpsertResult(slug=fields.slug, created=False, promoted=len(promoted))
+
+
+async def cancel_event(session: AsyncSession, *, event: Event, now: datetime) -> int:
+    """Call the event off: registration closes and every active registration is cancelled.
+
+    Each registrant gets one message (with METHOD:CANCEL for their calendar), not
+    also the usual "registration cancelled" one. Returns how many were cancelled.
+    """
+    event = await get_event(session, event.slug, lock=True)
+    if event.cancelled_at is not None:
+        raise InvalidTransition("This event is already cancelled.")
+    event.cancelled_at = now
+    await notifications.event_cancelled(session, event=event, now=now)
+    cancelled = await session.scalars(
+        update(Registration)
+        .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+        .values(status=RegistrationStatus.cancelled, waitlist_position=None, updated_at=now)
+        .returning(Registration.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return len(cancelled.all())
 
 
 def load_event_file(path: Path) -> list[EventFields]:

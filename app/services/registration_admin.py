@@ -1,14 +1,15 @@
 """What organisers read about registrations: the filtered list and one record."""
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.errors import NotFound
+from app.mail import outbox
 from app.models import Event, Registration
+from app.schemas.admin import EmailRead
 from app.services.pagination import Keyset, Page, keyset_page
 from app.services.registration_filters import RegistrationFilters, filtered_registrations
 
@@ -49,9 +50,6 @@ async def get_registration(
     return registration
 
 
-async def email_history(session: AsyncSession, registration: Registration) -> list[dict[str, Any]]:
-    """The e-mails sent (or queued) to this registrant, oldest first.
-
-    Empty until the e-mail outbox lands; it then reads the outbox rows here.
-    """
-    return []
+async def email_history(session: AsyncSession, registration: Registration) -> list[EmailRead]:
+    """The e-mails sent (or queued) to this registrant, oldest first."""
+    return [EmailRead.model_validate(row) for row in await outbox.history(session, registration.id)]

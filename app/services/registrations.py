@@ -26,7 +26,11 @@ from app.services.seating import (
     seats_left,
 )
 from app.text import fold, organisation_key
-from app.tokens import digest, new_token, ticket_code_for
+from app.tokens import digest
+
+# Moved to app.tokens (below the services, so the notifications seam can use it
+# without an import cycle); still importable from here.
+from app.tokens import issue_manage_token as issue_manage_token
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,14 @@ def search_text(registration: Registration) -> str:
 async def find_active_by_email(
     session: AsyncSession, event: Event, email: str
 ) -> Registration | None:
-    query = select(Registration).where(
-        Registration.event_id == event.id,
-        func.lower(Registration.email) == email.lower(),
-        Registration.status.in_(ACTIVE_STATUSES),
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event))
+        .where(
+            Registration.event_id == event.id,
+            func.lower(Registration.email) == email.lower(),
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
     )
     return (await session.scalars(query)).first()
 
@@ -138,18 +146,6 @@ async def register(
         session, registration=registration, manage_token=token, now=now
     )
     return Registered(registration=registration, manage_token=token)
-
-
-def issue_manage_token(registration: Registration) -> str:
-    """Give the registration a new manage token (and so a new ticket code); returns it.
-
-    Only digests are stored, so a message that must carry the manage link after
-    sign-up issues a fresh token; links in earlier messages stop working.
-    """
-    token = new_token()
-    registration.manage_token_hash = digest(token)
-    registration.ticket_code_hash = digest(ticket_code_for(token))
-    return token
 
 
 async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.mail import outbox
 from app.models import ACTIVE_STATUSES, AffiliationType, Event, Registration, RegistrationStatus
 from app.schemas.admin import DailySignups, EventStats
 from app.services.seating import seats_left
@@ -44,7 +45,7 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
             country or "unknown": n for country, n in sorted(by_country.items(), key=_unknown_last)
         },
         signups_per_day=[DailySignups(date=d, count=n) for d, n in sorted(per_day.items())],
-        emails_by_state={},  # counted from the e-mail outbox once it lands
+        emails_by_state=await outbox.count_by_state(session, event.id),
     )
 
 

@@ -1,0 +1,100 @@
+"""Registrant e-mails as MIME messages: plain text and HTML alternatives, a calendar attached."""
+
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.mail.addresses import ascii_domain
+from app.mail.i18n import event_time, mail_language, texts
+from app.models import MailKind, Registration
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    # Names, organisations and titles come from people: escaped in the HTML part.
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+_SEAT_KINDS = {MailKind.confirmed, MailKind.promoted}
+
+# Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
+_SEVEN_BIT = policy.default.clone(cte_type="7bit")
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    data: bytes
+    method: str
+    """The iCalendar METHOD: PUBLISH adds or updates the entry, CANCEL removes it."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What to tell one registrant (whose `event` is loaded)."""
+
+    kind: MailKind
+    registration: Registration
+    manage_url: str | None = None
+    new_link: bool = False
+    """The manage link was issued for this message; links in earlier ones no longer work."""
+    calendar: CalendarFile | None = None
+
+
+def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
+    """The message, without `Date` (the worker adds it when it sends)."""
+    registration = letter.registration
+    event = registration.event
+    language = mail_language(registration.language)
+    name = f"{registration.given_name} {registration.family_name}"
+    text = texts(
+        language,
+        letter.kind,
+        name=name,
+        title=event.title,
+        position=registration.waitlist_position,
+        organisers=", ".join(event.organisers),
+    )
+    notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
+    if letter.calendar is not None and letter.calendar.method == "PUBLISH":
+        notes.append(text["calendar_added"])
+    context: dict[str, Any] = {
+        "t": text,
+        "language": language,
+        "subject": text["subject"],
+        "when": event_time(event.starts_at, event.ends_at, event.timezone, language),
+        "where": event.venue,
+        "notes": notes,
+        "manage_url": letter.manage_url,
+        "link_replaces": letter.new_link,
+        "organisers": bool(event.organisers),
+    }
+
+    message = EmailMessage(policy=_SEVEN_BIT)
+    message["Subject"] = text["subject"]
+    message["From"] = sender
+    local, _, domain = ascii_domain(registration.email).rpartition("@")
+    message["To"] = Address(display_name=name, username=local, domain=domain)
+    message["Message-ID"] = message_id
+    # RFC 3834: tells auto-responders (holiday replies) not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_templates.get_template("message.txt").render(context))
+    message.add_alternative(_templates.get_template("message.html").render(context), subtype="html")
+    if letter.calendar is not None:
+        message.add_attachment(
+            letter.calendar.data,
+            maintype="text",
+            subtype="calendar",
+            filename=f"{event.slug}.ics",
+            params={"method": letter.calendar.method},
+        )
+    # Last: set_content() and add_attachment() move Content-* headers into the parts.
+    message["Content-Language"] = language
+    return message

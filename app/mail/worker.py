@@ -1,0 +1,115 @@
+"""The sender: claims due outbox rows, sends them, records what happened."""
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+from datetime import timedelta
+from email.utils import format_datetime, parseaddr
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.clock import Clock, SystemClock
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.mail.outbox import Claimed, claim_due, settle
+from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+
+
+def _envelope(row: Claimed, *, sender: str, clock: Clock) -> Envelope:
+    # The Date header is the moment of sending, not of queueing.
+    date = f"Date: {format_datetime(clock.now())}\r\n".encode()
+    return Envelope(
+        sender=sender,
+        recipient=row.recipient,
+        data=date + row.body,
+        subject=row.subject,
+        name=str(row.id),
+    )
+
+
+async def deliver_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    transport: Transport,
+    *,
+    settings: Settings,
+    clock: Clock,
+) -> int:
+    """Claim one batch of due messages and try each once; returns how many were claimed."""
+    async with sessionmaker() as session, session.begin():
+        batch = await claim_due(
+            session,
+            now=clock.now(),
+            lease=timedelta(seconds=settings.mail_lease_seconds),
+            limit=BATCH_SIZE,
+        )
+    sender = parseaddr(settings.mail_from)[1]
+    try:
+        for row in batch:
+            error: DeliveryError | None = None
+            try:
+                await transport.send(_envelope(row, sender=sender, clock=clock))
+            except DeliveryError as exc:
+                error = exc
+            # Settled one by one, so a worker that dies re-sends at most the message
+            # it was on (at least once), and loses none.
+            async with sessionmaker() as session, session.begin():
+                state = await settle(
+                    session,
+                    row,
+                    now=clock.now(),
+                    error=error.reason if error else None,
+                    permanent=error.permanent if error else False,
+                    max_attempts=settings.mail_max_attempts,
+                )
+            if error is not None:
+                log.warning("mail %s to %s: %s (%s)", row.id, row.recipient, error.reason, state)
+    finally:
+        await transport.close()
+    return len(batch)
+
+
+async def run_worker(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    transport: Transport,
+    *,
+    settings: Settings,
+    clock: Clock,
+    stop: asyncio.Event,
+) -> None:
+    """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`."""
+    log.info("e-mail worker started")
+    while not stop.is_set():
+        try:
+            claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
+        except Exception:
+            # E.g. the database restarting: keep polling rather than stop sending for good.
+            log.exception("e-mail worker: batch failed; retrying shortly")
+            claimed = 0
+        if claimed == 0:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.mail_poll_seconds)
+    log.info("e-mail worker stopped")
+
+
+async def serve_worker(settings: Settings) -> None:
+    """`rsvp worker`: a sender of its own, stopped cleanly by SIGTERM or SIGINT."""
+    engine = create_engine(resolve_database_url(settings), pool_size=2)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await run_worker(
+            create_sessionmaker(engine),
+            transport_for(settings),
+            settings=settings,
+            clock=SystemClock(),
+            stop=stop,
+        )
+    finally:
+        await engine.dispose()

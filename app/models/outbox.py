@@ -1,0 +1,67 @@
+"""The e-mail outbox: one row per message, written in the transaction of its cause."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.registration import _enum as sql_enum  # one enum style for all tables
+
+
+class MailKind(StrEnum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    pending_approval = "pending_approval"
+    promoted = "promoted"
+    cancelled = "cancelled"
+    declined = "declined"
+    manage_link = "manage_link"
+    event_changed = "event_changed"
+    event_cancelled = "event_cancelled"
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "email_outbox"
+    __table_args__ = (
+        # What the worker scans: pending rows by due time.
+        Index(
+            "ix_email_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index("ix_email_outbox_registration", "registration_id", "created_at"),
+        Index("ix_email_outbox_event_state", "event_id", "state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    registration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[MailKind] = mapped_column(sql_enum(MailKind, "mail_kind"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(400))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # The rendered RFC 5322 message; set to NULL once the row is sent or failed,
+    # so manage links (secret tokens) do not linger in the database.
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[DeliveryState] = mapped_column(
+        sql_enum(DeliveryState, "delivery_state"), default=DeliveryState.pending
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A worker's lease on the row while it sends; once it has passed (the worker
+    # died), the row is due again.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
