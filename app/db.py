@@ -68,16 +68,18 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DATABASE) -> 
     return to_asyncpg_url(server.get_uri(database))
 
 
-def release_embedded_postgres() -> None:
-    """Drop this process's handles; pgserver stops a server when its last handle goes.
+def release_embedded_postgres(pgdata: Path) -> None:
+    """Drop this process's handle on the server in `pgdata`; pgserver stops a server
+    when its last handle goes.
 
     Called on shutdown rather than left to pgserver's atexit hook, which a process
     ended by a signal (as uvicorn ends itself on SIGTERM) never runs.
     """
-    for pgdata, server in _embedded_servers.items():
+    pgdata = pgdata.resolve()
+    server = _embedded_servers.pop(pgdata, None)
+    if server is not None:
         _forget_dead_handles(pgdata)
         server.cleanup()
-    _embedded_servers.clear()
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
@@ -104,10 +106,14 @@ def to_asyncpg_url(uri: str) -> str:
     return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
+def embedded_pgdata(settings: Settings) -> Path:
+    return settings.data_dir / "pg"
+
+
 def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return to_asyncpg_url(settings.database_url)
-    return start_embedded_postgres(settings.data_dir / "pg")
+    return start_embedded_postgres(embedded_pgdata(settings))
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import (
     create_engine,
     create_sessionmaker,
+    embedded_pgdata,
     release_embedded_postgres,
     resolve_database_url,
 )
@@ -60,7 +61,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with suppress(TimeoutError):
                 await asyncio.wait_for(mail_worker, MAIL_WORKER_GRACE_SECONDS)
         await engine.dispose()
-        release_embedded_postgres()
+        if not settings.database_url:
+            release_embedded_postgres(embedded_pgdata(settings))
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

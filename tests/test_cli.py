@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -77,18 +78,18 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
     assert "title" in result.stderr
 
 
-def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
-    rsvp(cli_env, "migrate")
-    rsvp(cli_env, "seed")
+@contextmanager
+def served(env: dict[str, str]) -> Iterator[str]:
+    """`rsvp serve` as a real process; yields its base URL once it is ready."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [*RSVP, "serve", "--port", str(port)],
-        env=cli_env | {"BASE_URL": f"http://127.0.0.1:{port}"},
+        env=env | {"BASE_URL": base},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -98,7 +99,16 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
                 pass
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
+
+def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
+    rsvp(cli_env, "migrate")
+    rsvp(cli_env, "seed")
+    with served(cli_env) as base:
         assert httpx.get(base).headers["location"] == f"/events/{SIDE_EVENT}"
         created = httpx.post(
             f"{base}/api/events/{SIDE_EVENT}/registrations",
@@ -118,9 +128,19 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
         assert httpx.get(own).json()["status"] == "confirmed"
         assert httpx.patch(own, json={"job_title": "Mayor"}).json()["job_title"] == "Mayor"
         assert httpx.post(f"{own}/cancel").json()["status"] == "cancelled"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_embedded_postgres_starts_with_the_app_and_stops_with_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"DATA_DIR": str(tmp_path / "data"), "MAIL_WORKER_IN_PROCESS": "false"}
+    pgdata = tmp_path / "data" / "pg"
+    assert rsvp(env, "migrate").returncode == 0
+    with served(env) as base:
+        assert httpx.get(f"{base}/readyz").status_code == 200
+        assert (pgdata / "postmaster.pid").exists()
+    # SIGTERM ends uvicorn by re-raising the signal, so no atexit hook runs: the
+    # app itself must have stopped the server.
+    assert not (pgdata / "postmaster.pid").exists()
 
 
 def _password_hash(env: dict[str, str], email: str) -> str:

@@ -1,7 +1,7 @@
 """email outbox; events.cancelled_at and events.ical_sequence
 
-Revision ID: 0002_outbox
-Revises: 0003_organisers
+Revision ID: 0003_outbox
+Revises: 0002_organisers
 Create Date: 2026-11-28 20:44:24.024797+00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_outbox"
-down_revision: str | None = "0003_organisers"
+revision: str = "0003_outbox"
+down_revision: str | None = "0002_organisers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """Organiser accounts, their bearer tokens, and the audit log of organiser changes.
 
-Revision ID: 0003_organisers
+Revision ID: 0002_organisers
 Revises: 0001_initial
 Create Date: 2026-11-28 20:44:28.968035+00:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003_organisers"
+revision: str = "0002_organisers"
 down_revision: str | None = "0001_initial"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
