@@ -98,6 +98,7 @@ async def test_moving_the_event_sends_every_active_registrant_an_update(
     await signup(email="waiting@example.org", language="en")
     await send_queued()
     smtp_server.handler.messages.clear()
+    smtp_server.handler.recipients.clear()
 
     owner = await auth_headers("owner")
     moved = await client.patch(ADMIN, json={"venue": "Conference Room 4"}, headers=owner)
@@ -108,3 +109,33 @@ async def test_moving_the_event_sends_every_active_registrant_an_update(
     updates = {m["To"].addresses[0].addr_spec: m for m in smtp_server.handler.messages}
     assert set(updates) == {"seated@example.org", "waiting@example.org"}
     assert all(str(m["Subject"]).startswith("Event updated") for m in updates.values())
+
+
+async def test_an_owner_calling_the_event_off_cancels_everyone_and_tells_each_once(
+    make_event: MakeEvent,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    auth_headers: AuthHeaders,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+) -> None:
+    await make_event(capacity=1)
+    seated, waiting = (await signup()).json(), (await signup()).json()
+    await send_queued()
+    smtp_server.handler.messages.clear()
+    smtp_server.handler.recipients.clear()
+    owner = await auth_headers("owner")
+
+    response = await client.post(f"{ADMIN}/cancel", headers=owner)
+    assert response.status_code == 200
+    assert response.json()["cancelled_at"] is not None
+    assert response.json()["registration_open"] is False
+    await send_queued()
+    assert sorted(smtp_server.handler.recipients) == sorted([seated["email"], waiting["email"]])
+    listed = await client.get(f"{ADMIN}/registrations", headers=owner)
+    assert {r["status"] for r in listed.json()["items"]} == {"cancelled"}
+    again = await client.post(f"{ADMIN}/cancel", headers=owner)
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    audit = (await client.get("/api/admin/audit", headers=owner)).json()["items"]
+    assert audit[0]["action"] == "event.cancel"
+    assert audit[0]["after"]["registrations_cancelled"] == 2

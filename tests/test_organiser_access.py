@@ -63,6 +63,7 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/admin/events/side-event/stats", "viewer"),
     Endpoint("GET", "/api/admin/audit", "viewer"),
+    Endpoint("POST", "/api/admin/events/side-event/cancel", "owner"),
     Endpoint("GET", "/api/admin/events/side-event/registrations.csv", "viewer"),
     Endpoint("GET", "/api/admin/events/side-event/security-list.xlsx", "viewer"),
 ]

@@ -46,6 +46,16 @@ async def update_event(
     return await events.read_event(session, event, clock.now())
 
 
+@router.post("/events/{slug}/cancel", response_model=EventRead, responses=AUTH_ERRORS)
+async def cancel_event(
+    slug: str, organiser: Owner, session: SessionDep, clock: ClockDep
+) -> EventRead:
+    """Call the event off: registration closes, every active registration is cancelled,
+    and each registrant gets one message with a calendar cancellation."""
+    event = await event_admin.call_off_event(session, slug=slug, actor=organiser, now=clock.now())
+    return await events.read_event(session, event, clock.now())
+
+
 @router.get("/events/{slug}/stats", response_model=EventStats, responses=AUTH_ERRORS)
 async def event_stats(slug: str, _: Viewer, session: SessionDep) -> EventStats:
     event = await events.get_event(session, slug)

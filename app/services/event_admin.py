@@ -12,11 +12,10 @@ from app.errors import Conflict, InvalidChange
 from app.models import Event, Organiser
 from app.schemas.event import EventFields, EventUpdate
 from app.services import audit, notifications
-from app.services.events import get_event
+from app.services.events import cancel_event, get_event
 from app.services.seating import fill_free_seats
 
 
-# Registrants hear about a change to any of these (their calendar entry changes).
 async def list_events(session: AsyncSession) -> list[Event]:
     return list(await session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
 
@@ -85,6 +84,26 @@ async def update_event(
         event_id=event.id,
         before=audit.as_json(old),
         after=record_after,
+        now=now,
+    )
+    return event
+
+
+async def call_off_event(
+    session: AsyncSession, *, slug: str, actor: Organiser, now: datetime
+) -> Event:
+    """Cancel the event for everyone (each registrant is told once); audited."""
+    event = await get_event(session, slug)
+    cancelled = await cancel_event(session, event=event, now=now)
+    await audit.record(
+        session,
+        actor=actor,
+        action="event.cancel",
+        target_type="event",
+        target_id=event.slug,
+        event_id=event.id,
+        before={"cancelled_at": None},
+        after={"cancelled_at": now.isoformat(), "registrations_cancelled": cancelled},
         now=now,
     )
     return event
