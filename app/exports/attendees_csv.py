@@ -13,28 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exports.cells import neutralise
 from app.models import Event, Registration
+from app.schemas.registration import RegistrationRead
 from app.services.registration_filters import RegistrationFilters, apply_filters
 
-# Every column that may be asked for, in the default order; names as in the API.
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "event_slug",
-    "email",
-    "given_name",
-    "family_name",
-    "organisation",
-    "job_title",
-    "affiliation_type",
-    "country",
-    "language",
-    "has_un_grounds_pass",
-    "accessibility_needs",
-    "status",
-    "waitlist_position",
-    "checked_in_at",
-    "created_at",
-    "updated_at",
-)
+# Every column that may be asked for, in the default order: the registration object's
+# fields, named as in the API.
+COLUMNS: tuple[str, ...] = tuple(RegistrationRead.model_fields)
 _TIMES = frozenset({"checked_in_at", "created_at", "updated_at"})
 _BATCH = 1000
 

@@ -31,8 +31,7 @@ SIGNUP_FIELDS = (
 )
 EDIT_FIELDS = tuple(name for name in SIGNUP_FIELDS if name not in {"email", "consent"})
 REQUIRED = frozenset(
-    {"email", "given_name", "family_name", "organisation", "affiliation_type"}
-    | {"has_un_grounds_pass", "consent"}
+    name for name, field in RegistrationCreate.model_fields.items() if field.is_required()
 )
 
 # (when missing, when invalid): GOV.UK style, saying what to do.
