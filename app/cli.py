@@ -163,5 +163,46 @@ def worker() -> None:
     asyncio.run(serve_worker(get_settings()))
 
 
+@cli.command()
+def purge(
+    keep_days: Annotated[
+        int, typer.Option(min=0, help="Keep attendee data this many days after an event ends.")
+    ] = 180,
+    dry_run: Annotated[bool, typer.Option(help="Only say what would be deleted.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete personal data past retention: registrations of events that ended more than
+    KEEP_DAYS ago (with their e-mails and audit entries), old delivered e-mails, and
+    expired or revoked organiser tokens."""
+    from datetime import timedelta
+
+    from app.services.retention import PurgeReport
+    from app.services.retention import purge as run_purge
+
+    async def run(commit: bool) -> PurgeReport:
+        async with _session() as session, session.begin():
+            report = await run_purge(session, now=datetime.now(UTC), keep=timedelta(days=keep_days))
+            if not commit:
+                await session.rollback()
+            return report
+
+    def show(report: PurgeReport, verb: str) -> None:
+        events = ", ".join(report.events) or "none"
+        typer.echo(f"Events ended more than {keep_days} days ago: {events}")
+        typer.echo(
+            f"{verb}: {report.registrations} registrations, {report.emails} e-mails, "
+            f"{report.audit_entries} audit entries, {report.access_tokens} organiser tokens."
+        )
+
+    preview = asyncio.run(run(commit=False))
+    if dry_run:
+        show(preview, "Would delete")
+        return
+    if not yes:
+        show(preview, "Would delete")
+        typer.confirm("Delete them for good?", abort=True)
+    show(asyncio.run(run(commit=True)), "Deleted")
+
+
 def main() -> None:
     cli()

@@ -178,3 +178,22 @@ def test_create_organiser_refuses_a_weak_password(cli_env: dict[str, str]) -> No
     )  # fmt: skip
     assert result.returncode == 1
     assert "at least 12" in result.stderr
+
+
+def test_purge_says_what_it_would_delete_and_deletes_only_when_told(
+    cli_env: dict[str, str],
+) -> None:
+    rsvp(cli_env, "migrate")
+    rsvp(cli_env, "seed")
+    dry = rsvp(cli_env, "purge", "--keep-days", "30", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"Events ended more than 30 days ago: {SIDE_EVENT}" in dry.stdout
+    assert "Would delete: 0 registrations" in dry.stdout
+    refused = subprocess.run(
+        [*RSVP, "purge"], env=cli_env, input="n\n", capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 1
+    assert "Deleted" not in refused.stdout
+    done = rsvp(cli_env, "purge", "--yes")
+    assert done.returncode == 0
+    assert "Deleted: 0 registrations" in done.stdout
