@@ -1,11 +1,16 @@
 """Application errors and the handlers that give every non-2xx the contract's shape."""
 
+import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class AppError(Exception):
@@ -111,7 +116,22 @@ _CODES_BY_STATUS = {
 
 
 def error_body(detail: Any, code: str, **extra: Any) -> dict[str, Any]:
-    return {"detail": detail, "code": code, **extra}
+    body: dict[str, Any] = json_safe({"detail": detail, "code": code, **extra})
+    return body
+
+
+def json_safe(value: Any) -> Any:
+    """What strict JSON can carry: error bodies echo client input, which may hold NaN,
+    infinities or lone surrogates that no JSON encoder accepts."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {str(json_safe(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -144,6 +164,21 @@ def _ctx(err: Any) -> dict[str, Any]:
     return {"ctx": {k: str(v) for k, v in ctx.items()}} if ctx else {}
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    # SQLSTATE class 22 is a value the database refuses (a NUL character, a number
+    # out of range...) that validation let through: the client's input, not our
+    # failure. Logged, so that the validation gap it shows can be closed.
+    if not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+        log.error("database error", exc_info=exc)
+        return await _unexpected_error(request, exc)
+    log.warning("database refused a value: %s", exc.orig)
+    return JSONResponse(
+        error_body("A value in the request cannot be stored; please check it.", "invalid_input"),
+        status_code=400,
+    )
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body("Something went wrong on our side; please try again.", "internal_error"),
@@ -155,4 +190,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

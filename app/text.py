@@ -9,8 +9,9 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
 def clean_line(value: str) -> str:
-    """NFC-normalise, drop control characters, collapse whitespace runs, trim."""
-    value = unicodedata.normalize("NFC", value)
+    """NFC-normalise, fold whitespace runs (line breaks too) to one space, drop control
+    characters, trim."""
+    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value))
     value = "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
     return _SPACES.sub(" ", value).strip()
 
@@ -34,6 +35,13 @@ def fold(value: str) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
+ORGANISATION_KEY_LENGTH = 200
+
+
 def organisation_key(organisation: str) -> str:
-    """Organisations compare case- and space-insensitively (accents still count)."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", organisation).casefold()).strip()
+    """Organisations compare case- and space-insensitively (accents still count).
+
+    Cut to the column's length: case-folding can lengthen text ("ß" is "ss").
+    """
+    key = _SPACES.sub(" ", unicodedata.normalize("NFC", organisation).casefold()).strip()
+    return key[:ORGANISATION_KEY_LENGTH]

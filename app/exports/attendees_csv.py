@@ -62,12 +62,10 @@ async def stream_csv(
     filters: RegistrationFilters,
     columns: Sequence[str],
     dialect: CsvDialect = CsvDialect.excel,
-    on_row_count: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the CSV in chunks of about a thousand rows; memory stays flat.
 
-    Times are written in the event's time zone with their offset. `on_row_count`
-    is told how many rows were written once the last one is.
+    Times are written in the event's time zone with their offset.
     """
     zone = ZoneInfo(event.timezone)
     table_columns = [c for c in columns if c != "event_slug"]
@@ -85,16 +83,12 @@ async def stream_csv(
     header = buffer.getvalue()
     yield (("\ufeff" if dialect == CsvDialect.excel else "") + header).encode()
 
-    count = 0
     result = await session.stream(query)
     async for rows in result.partitions(_BATCH):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(_cells(row, columns, formatters, event.slug) for row in rows)
-        count += len(rows)
         yield buffer.getvalue().encode()
-    if on_row_count is not None:
-        on_row_count(count)
 
 
 def _cells(

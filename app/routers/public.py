@@ -19,8 +19,9 @@ from app.tokens import ticket_code_for
 
 router = APIRouter(prefix="/api", tags=["public"])
 
-Slug = Annotated[str, Path(max_length=80)]
-Token = Annotated[str, Path(min_length=1, max_length=128)]
+# Any text: an address or token that cannot exist is answered like an unknown one (404).
+Slug = Annotated[str, Path()]
+Token = Annotated[str, Path()]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown event or token"},

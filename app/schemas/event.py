@@ -2,9 +2,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.models import Language
+from app.schemas.fields import (
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    EventMoment,
+    EventTitle,
+    OrganiserName,
+    Summary,
+    Venue,
+)
+
+# Far beyond any room, and within the database's integer.
+MAX_SEATS = 1_000_000
 
 
 class EventFields(BaseModel):
@@ -12,21 +24,21 @@ class EventFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)
-    title: str = Field(min_length=1, max_length=300)
-    summary: str = ""
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    slug: str = Field(pattern=f"^{SLUG_PATTERN.pattern}$", max_length=SLUG_MAX_LENGTH)
+    title: EventTitle
+    summary: Summary = ""
+    starts_at: EventMoment
+    ends_at: EventMoment
     timezone: str
-    venue: str = Field(min_length=1, max_length=300)
-    capacity: int = Field(ge=0)
+    venue: Venue
+    capacity: int = Field(ge=0, le=MAX_SEATS)
     waitlist_enabled: bool = True
     approval_required: bool = False
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
-    max_per_organisation: int | None = Field(default=None, gt=0)
+    registration_opens_at: EventMoment | None = None
+    registration_closes_at: EventMoment | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
     languages: list[Language] = [Language.en]
-    organisers: list[str] = []
+    organisers: list[OrganiserName] = Field(default=[], max_length=20)
 
     @field_validator("timezone")
     @classmethod
@@ -81,20 +93,20 @@ class EventUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    summary: str | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    title: EventTitle | None = None
+    summary: Summary | None = None
+    starts_at: EventMoment | None = None
+    ends_at: EventMoment | None = None
     timezone: str | None = None
-    venue: str | None = Field(default=None, min_length=1, max_length=300)
-    capacity: int | None = Field(default=None, ge=0)
+    venue: Venue | None = None
+    capacity: int | None = Field(default=None, ge=0, le=MAX_SEATS)
     waitlist_enabled: bool | None = None
     approval_required: bool | None = None
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
-    max_per_organisation: int | None = Field(default=None, gt=0)
+    registration_opens_at: EventMoment | None = None
+    registration_closes_at: EventMoment | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
     languages: list[Language] | None = None
-    organisers: list[str] | None = None
+    organisers: list[OrganiserName] | None = Field(default=None, max_length=20)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

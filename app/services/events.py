@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidTransition, NotFound
 from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
 from app.schemas.event import EventFields, EventRead
+from app.schemas.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 from app.services import notifications
 from app.services.seating import fill_free_seats, seats_left
 
@@ -21,6 +22,9 @@ BUNDLED_EVENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "events.
 
 async def get_event(session: AsyncSession, slug: str, *, lock: bool = False) -> Event:
     """The event by slug; `lock` takes its row lock, which serialises seat changes."""
+    if len(slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(slug):
+        # No such event can exist; and the text is not echoed, nor sent to the database.
+        raise NotFound("No event has that address.")
     query = select(Event).where(Event.slug == slug)
     if lock:
         query = query.with_for_update()

@@ -5,7 +5,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, tuple_
@@ -33,11 +33,17 @@ def decode_cursor(cursor: str, id_type: Callable[[str], Any]) -> tuple[datetime,
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, id_ = json.loads(raw)
+        if not isinstance(created_at, str) or not isinstance(id_, str):
+            raise ValueError("not a pair of strings")
         moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive time")
-        return moment, id_type(id_)
-    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as exc:
+        # Naive, or beyond what the database's timestamps hold once in UTC.
+        if moment.tzinfo is None or not 1900 <= moment.astimezone(UTC).year <= 9999:
+            raise ValueError("not a time we could have issued")
+        key = id_type(id_)
+        if isinstance(key, int) and not -(2**63) <= key < 2**63:
+            raise ValueError("id out of range")
+        return moment, key
+    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidCursor("This cursor is not one we issued; start again without it.") from exc
 
 

@@ -1,14 +1,14 @@
 """The organisers' registration filters, shared by the list, the CSV export and stats."""
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from app.models import AffiliationType, Event, Registration, RegistrationStatus
 from app.schemas.fields import CountryCode
-from app.text import fold
+from app.text import clean_line, fold
 
 RegistrationQuery = Select[Registration]
 # Any select over the registrations table: the ORM list, or the export's plain columns.
@@ -25,7 +25,7 @@ class RegistrationFilters(BaseModel):
     country: list[CountryCode] | None = None
     has_un_grounds_pass: bool | None = None
     checked_in: bool | None = None
-    q: str | None = Field(
+    q: Annotated[str, AfterValidator(clean_line)] | None = Field(
         default=None,
         max_length=200,
         description="Words found in name, e-mail or organisation; case and accents ignored.",

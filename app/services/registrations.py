@@ -64,7 +64,9 @@ async def find_active_by_email(
         .options(joinedload(Registration.event))
         .where(
             Registration.event_id == event.id,
-            func.lower(Registration.email) == email.lower(),
+            # The database lower-cases both sides, exactly as the unique index does
+            # (Python's lower() differs for some letters, such as the Turkish İ).
+            func.lower(Registration.email) == func.lower(email),
             Registration.status.in_(ACTIVE_STATUSES),
         )
     )
