@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    # Read once, for every part that is keyed by it.
+    # Read once: it signs the forms and keys the QR ticket codes.
     app.state.signing_key = signing_key(settings)
     app.state.form_guard = form_guard(app.state.signing_key, settings)
     app.state.login_throttle = LoginThrottle(settings)

@@ -1,7 +1,7 @@
 """The app's signing key: SECRET_KEY, or one generated once into DATA_DIR.
 
-Outside the web layer, so that parts other than the forms (`app.web.security`)
-can be keyed by it too.
+It signs the forms' tokens (`app.web.security`) and keys the QR ticket codes
+(`app.tokens`), so a new key voids both, including tickets already handed out.
 """
 
 import os
