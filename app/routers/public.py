@@ -7,7 +7,7 @@ import segno
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
-from app.calendar import build_calendar
+from app.calendar import build_calendar, standing_method
 from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.errors import AlreadyRegistered, NotFound, error_body
 from app.models import RegistrationStatus
@@ -116,6 +116,7 @@ async def calendar_file(
         base_url=settings.base_url,
         manage_url=f"{settings.base_url}/r/{token}",
         now=clock.now(),
+        method=standing_method(registration),
     )
     return Response(
         body,
