@@ -97,6 +97,28 @@ async def test_every_link_emailed_to_a_registrant_keeps_working_with_one_ticket(
     assert scan.status_code == 200
 
 
+async def test_a_registrant_promoted_by_an_event_edit_can_use_the_link_in_each_email(
+    make_event: MakeEvent,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth_headers: AuthHeaders,
+) -> None:
+    await make_event(capacity=1)
+    await signup()
+    await signup(email="waiting@example.org")
+    # More seats and a new room at once: promoted first, then told of the new room.
+    edit = {"capacity": 2, "venue": "Conference Room 4"}
+    response = await client.patch(EVENT, json=edit, headers=await auth_headers("owner"))
+    assert response.status_code == 200
+
+    kinds = (MailKind.waitlisted, MailKind.promoted, MailKind.event_changed)
+    tokens = [await emailed_tokens(session, "waiting@example.org", kind) for kind in kinds]
+    assert [len(found) for found in tokens] == [1, 1, 1]
+    every = {token for found in tokens for token in found}
+    assert set((await status_by_link(client, every)).values()) == {"confirmed"}
+
+
 async def test_a_flood_of_duplicate_signups_keeps_the_first_link_and_a_bounded_number(
     event: object,
     signup: Signup,
