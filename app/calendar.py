@@ -30,6 +30,17 @@ def registration_uid(registration: Registration, base_url: str) -> str:
     return f"registration-{registration.id}@{site_host(base_url)}"
 
 
+def standing_method(registration: Registration) -> str:
+    """The METHOD of the registrant's entry as things stand (event loaded).
+
+    CANCEL once the event is called off or the registration is over (cancelled,
+    declined), so a calendar fetched late removes the entry instead of adding it.
+    """
+    if registration.event.cancelled_at is not None or not registration.is_active:
+        return "CANCEL"
+    return "PUBLISH"
+
+
 def build_calendar(
     *,
     event: Event,

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path(".data")
     secret_key: str | None = None
-    """Signs form tokens; unset means one generated once into DATA_DIR/secret_key."""
+    """Signs form tokens and keys QR ticket codes (a new key voids issued tickets);
+    unset means one generated once into DATA_DIR/secret_key."""
     cors_origins: Annotated[list[str], NoDecode] = []
     rate_limit_enabled: bool = True
     rate_limit_storage: str = "memory://"

@@ -26,6 +26,11 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_signing_key(request: Request) -> str:
+    key: str = request.app.state.signing_key
+    return key
+
+
 def get_login_throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
@@ -36,6 +41,8 @@ def get_login_throttle(request: Request) -> LoginThrottle:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+# The key of the QR ticket codes (`app.signing`).
+SigningKeyDep = Annotated[str, Depends(get_signing_key)]
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 # auto_error=False: a missing token gets our 401 body rather than FastAPI's.

@@ -24,6 +24,7 @@ from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.middleware import BodySizeLimit
 from app.routers import admin, admin_exports, admin_registrations, auth, health, public
+from app.signing import signing_key
 from app.web import pages
 from app.web.rendering import STATIC_DIR, form_guard
 
@@ -76,7 +77,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    app.state.form_guard = form_guard(settings)
+    # Read once: it signs the forms and keys the QR ticket codes.
+    app.state.signing_key = signing_key(settings)
+    app.state.form_guard = form_guard(app.state.signing_key, settings)
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

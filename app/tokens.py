@@ -1,13 +1,24 @@
-"""Secret tokens: handed out once, stored only as SHA-256 digests."""
+"""Secret tokens and ticket codes: handed out in clear, stored only as SHA-256 digests."""
 
 import base64
 import hashlib
 import hmac
 import secrets
+import uuid
+from datetime import datetime
 
-from app.models import Registration
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import ManageToken, Registration
 
 TOKEN_BYTES = 32
+
+# Links kept per registration: the first (from sign-up) and the newest others.
+# Each e-mail with a link adds one; the bound stops a flood of duplicate sign-ups
+# from growing rows without end, and keeping the first means such a flood
+# cannot void the link the registrant had from the start.
+MANAGE_TOKENS_KEPT = 10
 
 
 def new_token() -> str:
@@ -19,24 +30,44 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
-def ticket_code_for(manage_token: str) -> str:
-    """The QR ticket's code, derived from the manage token.
+def ticket_code(registration_id: uuid.UUID, key: str) -> str:
+    """The QR ticket's code: one per registration, whatever links it is sent.
 
-    Deriving it (HMAC keyed by the 32 random bytes of the manage token) means the
-    registrant's own view can show it while the database holds only its digest,
-    and the ticket code does not reveal the manage token.
+    An HMAC of the registration's id under the app's signing key, so the
+    registrant's view can recompute it while the database holds only its digest,
+    and nobody without the key can forge one from an id. A new key gives every
+    registration a new code: tickets handed out before no longer scan.
     """
-    mac = hmac.new(manage_token.encode(), b"ticket", hashlib.sha256).digest()
+    mac = hmac.new(key.encode(), b"ticket:" + registration_id.bytes, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-def issue_manage_token(registration: Registration) -> str:
-    """Give the registration a new manage token (and so a new ticket code); returns it.
+def ticket_code_hash(registration_id: uuid.UUID, key: str) -> bytes:
+    return digest(ticket_code(registration_id, key))
 
-    Only digests are stored, so a message that must carry the manage link after
-    sign-up issues a fresh token; links in earlier messages stop working.
+
+async def issue_manage_token(
+    session: AsyncSession, registration: Registration, *, now: datetime
+) -> str:
+    """A new manage link for the registration (already flushed); its earlier links keep working.
+
+    Only the digest is stored, so a message that carries the link needs a token
+    of its own; adding one, rather than replacing the last, means nobody can void
+    a registrant's link by making the service e-mail them.
     """
     token = new_token()
-    registration.manage_token_hash = digest(token)
-    registration.ticket_code_hash = digest(ticket_code_for(token))
+    session.add(
+        ManageToken(registration_id=registration.id, token_hash=digest(token), created_at=now)
+    )
+    await session.flush()
+    await _drop_surplus(session, registration.id)
     return token
+
+
+async def _drop_surplus(session: AsyncSession, registration_id: uuid.UUID) -> None:
+    """Keep the registration's first token and its newest ones (MANAGE_TOKENS_KEPT in all)."""
+    oldest_first = select(ManageToken.id).where(ManageToken.registration_id == registration_id)
+    ids = list(await session.scalars(oldest_first.order_by(ManageToken.created_at, ManageToken.id)))
+    surplus = ids[1 : -(MANAGE_TOKENS_KEPT - 1)]
+    if surplus:
+        await session.execute(delete(ManageToken).where(ManageToken.id.in_(surplus)))

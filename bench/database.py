@@ -43,7 +43,7 @@ async def insert_registrations(url: str, first: int, last: int, *, event_id: int
                     id, event_id, email, given_name, family_name, organisation,
                     organisation_key, job_title, affiliation_type, country, language,
                     has_un_grounds_pass, accessibility_needs, status, search_text,
-                    manage_token_hash, ticket_code_hash, created_at, updated_at)
+                    ticket_code_hash, created_at, updated_at)
                 SELECT gen_random_uuid(), :event_id, 'person' || g || '@example.org',
                     (ARRAY['Ana', 'محمد', '伟', 'Дмитрий', 'Zoë'])[1 + g % 5],
                     'Family ' || g, 'Organisation ' || (g % 500),
@@ -51,7 +51,7 @@ async def insert_registrations(url: str, first: int, last: int, *, event_id: int
                     'civil_society', 'EC', 'en', g % 3 = 0,
                     CASE WHEN g % 10 = 0 THEN E'Line one\\nline two' END,
                     'confirmed', 'family ' || g,
-                    sha256(('m' || g)::bytea), sha256(('t' || g)::bytea),
+                    sha256(('t' || g)::bytea),
                     now() + g * interval '1 millisecond', now()
                 FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g
                 """

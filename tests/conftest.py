@@ -48,8 +48,10 @@ from app.models import (
 from app.schemas.event import EventFields
 from app.schemas.registration import RegistrationCreate
 from app.services.events import get_event, upsert_event
-from app.services.registrations import issue_manage_token, search_text
+from app.services.registrations import search_text
 from app.services.seating import next_waitlist_position
+from app.signing import signing_key
+from app.tokens import issue_manage_token, ticket_code_hash
 
 TEMPLATE_DB = "rsvp_test_template"
 BASE_URL = "http://rsvp.test"
@@ -188,6 +190,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def ticket_key(settings: Settings) -> str:
+    """The app's signing key (the `app` fixture reads the same), which keys ticket codes."""
+    return signing_key(settings)
+
+
+@pytest.fixture
 def app(
     settings: Settings, clock: FakeClock, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> Any:
@@ -282,9 +290,11 @@ async def committed_app(
 async def queued_messages(
     session: AsyncSession, recipient: str, kind: MailKind | None = None
 ) -> list[EmailMessage]:
-    """The messages queued for `recipient` (of `kind`, if given), readable until sent."""
-    query = select(OutboxMessage.body).where(
-        OutboxMessage.recipient == recipient, OutboxMessage.body.is_not(None)
+    """The messages queued for `recipient` (of `kind`, if given), oldest first, until sent."""
+    query = (
+        select(OutboxMessage.body)
+        .where(OutboxMessage.recipient == recipient, OutboxMessage.body.is_not(None))
+        .order_by(OutboxMessage.created_at)
     )
     if kind is not None:
         query = query.where(OutboxMessage.kind == kind)
@@ -394,6 +404,13 @@ def own_path(registration: dict[str, Any], suffix: str = "") -> str:
     return f"/api/registrations/{token_of(registration)}{suffix}"
 
 
+async def ticket_shown(client: httpx.AsyncClient, token: str) -> str:
+    """The QR ticket's code, as the registrant's own view shows it (once confirmed)."""
+    code = (await client.get(f"/api/registrations/{token}")).json()["ticket_code"]
+    assert isinstance(code, str), "no ticket: the registration is not confirmed"
+    return code
+
+
 # Organisers made by the factory share this password; argon2 hashes it once per run.
 ORGANISER_PASSWORD = "correct horse battery staple"
 
@@ -457,7 +474,7 @@ MakeRegistration = Callable[..., Awaitable[tuple[Registration, str]]]
 
 @pytest.fixture
 def make_registration(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock, ticket_key: str
 ) -> MakeRegistration:
     """Puts a registration straight into a stage (a status, or "checked_in"), whatever the seats.
 
@@ -473,6 +490,7 @@ def make_registration(
         async with sessionmaker() as session, session.begin():
             event = await get_event(session, slug, lock=True)
             registration = Registration(
+                id=uuid.uuid4(),
                 event=event,
                 **data.model_dump(exclude={"consent"}),
                 organisation_key=data.organisation.casefold(),
@@ -487,8 +505,10 @@ def make_registration(
                 updated_at=clock.now(),
             )
             registration.search_text = search_text(registration)
-            token = issue_manage_token(registration)
+            registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
             session.add(registration)
+            await session.flush()
+            token = await issue_manage_token(session, registration, now=clock.now())
         return registration, token
 
     return make

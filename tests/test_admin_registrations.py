@@ -38,7 +38,6 @@ async def bulk_register(
                 "has_un_grounds_pass": False,
                 "status": "confirmed",
                 "search_text": f"delegate {n} delegate-{n}@example.org city {n}",
-                "manage_token_hash": os.urandom(32),
                 "ticket_code_hash": os.urandom(32),
                 # Seven to a second: the order must not rely on distinct times.
                 "created_at": clock.now() + timedelta(seconds=n // 7),

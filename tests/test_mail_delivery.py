@@ -158,13 +158,16 @@ async def test_a_registration_rolled_back_after_queueing_sends_nothing(
     event: object,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FakeClock,
+    ticket_key: str,
     smtp_server: SmtpServer,
     send_queued: SendQueued,
 ) -> None:
     data = RegistrationCreate.model_validate(signup_body())
     with pytest.raises(RuntimeError):
         async with sessionmaker() as session, session.begin():
-            await register(session, event_slug="side-event", data=data, now=clock.now())
+            await register(
+                session, event_slug="side-event", data=data, now=clock.now(), ticket_key=ticket_key
+            )
             assert await session.scalar(select(OutboxMessage.id)) is not None
             raise RuntimeError("the request failed after its e-mail was queued")
     assert await send_queued() == 0

@@ -96,7 +96,7 @@ async def test_cancelling_a_confirmed_seat_promotes_waitlist_position_one(
     first, second, third = [(await signup()).json() for _ in range(3)]
     await client.post(own_path(holder, "/cancel"))
 
-    # The promotion e-mail carries a new manage link (the database keeps only digests).
+    # The promotion e-mail carries a manage link of its own (the database keeps only digests).
     (promotion,) = await queued_messages(session, first["email"], MailKind.promoted)
     promoted = (await client.get(own_path({"manage_url": manage_url_in(promotion)}))).json()
     assert (promoted["status"], promoted["waitlist_position"]) == ("confirmed", None)

@@ -1,19 +1,25 @@
 """Alembic migrations: up from empty, down to base, up again, and no drift from the models."""
 
 import asyncio
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.config import get_settings
 from app.db import Base
 from app.migrations import downgrade, upgrade
+from app.models import Registration
+from app.services.registrations import get_by_token
+from app.tokens import digest, new_token, ticket_code_hash
 from tests.conftest import admin_execute, database_url
 
 
@@ -26,11 +32,13 @@ def empty_database(pg_server_url: str) -> Iterator[str]:
     asyncio.run(admin_execute(pg_server_url, statements[0]))
 
 
-def _inspect(url: str, fn: Callable[[Connection], Any]) -> Any:
+def _run(url: str, fn: Callable[[Connection], Any]) -> Any:
+    """`fn` on a connection to `url`, in a transaction that commits."""
+
     async def run() -> Any:
         engine = create_async_engine(url, poolclass=NullPool)
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 return await conn.run_sync(fn)
         finally:
             await engine.dispose()
@@ -39,7 +47,7 @@ def _inspect(url: str, fn: Callable[[Connection], Any]) -> Any:
 
 
 def _tables(url: str) -> set[str]:
-    return set(_inspect(url, lambda conn: inspect(conn).get_table_names()))
+    return set(_run(url, lambda conn: inspect(conn).get_table_names()))
 
 
 def _diff(url: str) -> list[Any]:
@@ -47,7 +55,7 @@ def _diff(url: str) -> list[Any]:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
-    return list(_inspect(url, compare))
+    return list(_run(url, compare))
 
 
 def test_upgrade_from_empty_creates_every_table(empty_database: str) -> None:
@@ -71,3 +79,81 @@ def test_upgrade_after_downgrade_succeeds(empty_database: str) -> None:
 def test_models_match_the_migrations(empty_database: str) -> None:
     upgrade(empty_database)
     assert _diff(empty_database) == []
+
+
+SECRET_KEY = "the-key-of-the-migrated-site"
+
+
+@pytest.fixture
+def site_secret_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """SECRET_KEY for the process settings, which migrations read (as `rsvp migrate` does)."""
+    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)
+    get_settings.cache_clear()
+    yield SECRET_KEY
+    get_settings.cache_clear()
+
+
+def _sign_up_before_0004(conn: Connection, registration_id: uuid.UUID, token: str) -> None:
+    """A registration as 0003 stored it: its only manage token's digest on the row."""
+    conn.execute(
+        text(
+            "INSERT INTO events (slug, title, summary, starts_at, ends_at, timezone, venue, "
+            "capacity, waitlist_enabled, approval_required, languages, organisers) "
+            "VALUES ('side-event', 'Side-event', '', now(), now() + interval '1 hour', "
+            "'America/New_York', 'Conference Room 6', 10, true, false, '{en}', '{}')"
+        )
+    )
+    conn.execute(
+        text(
+            "INSERT INTO registrations (id, event_id, email, given_name, family_name, "
+            "organisation, organisation_key, affiliation_type, language, has_un_grounds_pass, "
+            "status, search_text, manage_token_hash, ticket_code_hash) "
+            "SELECT :id, id, 'delegate@example.org', 'Ana', 'Quispe', 'Cuenca', 'cuenca', "
+            "'local_government', 'es', false, 'confirmed', 'ana', :manage, :ticket FROM events"
+        ),
+        {"id": registration_id, "manage": digest(token), "ticket": os.urandom(32)},
+    )
+
+
+def _registration_by_token(url: str, token: str) -> Registration:
+    async def find() -> Registration:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session:
+                return await get_by_token(session, token)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(find())
+
+
+def test_manage_links_move_to_their_table_and_back_and_ticket_codes_are_rekeyed(
+    empty_database: str, site_secret_key: str
+) -> None:
+    upgrade(empty_database, "0003_outbox")
+    registration_id, token = uuid.uuid4(), new_token()
+    _run(empty_database, lambda conn: _sign_up_before_0004(conn, registration_id, token))
+
+    upgrade(empty_database)
+    registration = _registration_by_token(empty_database, token)
+    assert registration.id == registration_id
+    assert registration.ticket_code_hash == ticket_code_hash(registration_id, site_secret_key)
+
+    # A link e-mailed later: the one a downgrade keeps, as the latest e-mail's.
+    later = new_token()
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "INSERT INTO manage_tokens (registration_id, token_hash, created_at) "
+                "VALUES (:id, :hash, now() + interval '1 minute')"
+            ),
+            {"id": registration_id, "hash": digest(later)},
+        ),
+    )
+    downgrade(empty_database, "0003_outbox")
+    stored = _run(
+        empty_database,
+        lambda conn: conn.scalar(text("SELECT manage_token_hash FROM registrations")),
+    )
+    assert stored == digest(later)

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.config import Settings
-from app.web.security import FormGuard, signing_key
+from app.signing import signing_key
+from app.web.security import FormGuard
 
 
 def settings_in(folder: Path, **values: str) -> Settings:

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from app.services.transitions import TRANSITIONS, Action, Stage
-from app.tokens import ticket_code_for
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration
+from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration, ticket_shown
 
 EVENT = "/api/admin/events/side-event"
 
@@ -123,7 +122,7 @@ async def test_scanning_a_ticket_twice_answers_with_the_first_check_in_time(
 ) -> None:
     _, token = await make_registration("confirmed")
     headers = await auth_headers("staff")
-    scan = {"ticket_code": ticket_code_for(token)}
+    scan = {"ticket_code": await ticket_shown(client, token)}
     first = await client.post(f"{EVENT}/check-in", json=scan, headers=headers)
     assert first.status_code == 200
     first_time = clock.now()
@@ -154,7 +153,7 @@ async def test_a_ticket_for_another_event_is_not_found(
     _, token = await make_registration("confirmed", slug="other-event")
     response = await client.post(
         f"{EVENT}/check-in",
-        json={"ticket_code": ticket_code_for(token)},
+        json={"ticket_code": await ticket_shown(client, token)},
         headers=await auth_headers("staff"),
     )
     assert response.status_code == 404

@@ -43,8 +43,6 @@ class Letter:
     kind: MailKind
     registration: Registration
     manage_url: str | None = None
-    new_link: bool = False
-    """The manage link was issued for this message; links in earlier ones no longer work."""
     calendar: CalendarFile | None = None
 
 
@@ -73,7 +71,6 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
         "where": event.venue,
         "notes": notes,
         "manage_url": letter.manage_url,
-        "link_replaces": letter.new_link,
         "organisers": bool(event.organisers),
     }
 

@@ -27,7 +27,6 @@ async def enqueue(
     registration: Registration,
     now: datetime,
     manage_token: str | None = None,
-    new_link: bool = False,
     calendar_method: str | None = None,
 ) -> OutboxMessage:
     """Render the message for `registration` (event loaded) and queue it in this transaction."""
@@ -48,7 +47,6 @@ async def enqueue(
         kind=kind,
         registration=registration,
         manage_url=manage_url,
-        new_link=new_link,
         calendar=calendar,
     )
     message = compose(

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEntry
 from app.models.event import Event
+from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage
 from app.models.registration import (
@@ -21,6 +22,7 @@ __all__ = [
     "Event",
     "Language",
     "MailKind",
+    "ManageToken",
     "Organiser",
     "OrganiserRole",
     "OutboxMessage",

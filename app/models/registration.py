@@ -119,7 +119,7 @@ class Registration(Base):
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
     # Lower-cased, accent-free name, e-mail and organisation, for organisers' search.
     search_text: Mapped[str] = mapped_column(Text)
-    manage_token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Manage links are rows of manage_tokens; the ticket code is one per registration.
     ticket_code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,15 +7,15 @@ import segno
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
-from app.calendar import build_calendar
-from app.deps import ClockDep, SessionDep, SettingsDep
+from app.calendar import build_calendar, standing_method
+from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.errors import AlreadyRegistered, NotFound, error_body
 from app.models import RegistrationStatus
 from app.schemas.event import EventRead
 from app.schemas.registration import RegistrantRead, RegistrationCreate, RegistrationUpdate
 from app.services import events, registrations
 from app.services.registrations import Duplicate
-from app.tokens import ticket_code_for
+from app.tokens import ticket_code
 
 router = APIRouter(prefix="/api", tags=["public"])
 
@@ -47,8 +47,11 @@ async def sign_up(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
+    key: SigningKeyDep,
 ) -> RegistrantRead | JSONResponse:
-    result = await registrations.register(session, event_slug=slug, data=body, now=clock.now())
+    result = await registrations.register(
+        session, event_slug=slug, data=body, now=clock.now(), ticket_key=key
+    )
     if isinstance(result, Duplicate):
         # Answered, not raised: whatever the service recorded for the duplicate
         # (the manage link sent again) must be committed.
@@ -58,16 +61,18 @@ async def sign_up(
         )
         return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
     return RegistrantRead.build(
-        result.registration, token=result.manage_token, base_url=settings.base_url
+        result.registration, token=result.manage_token, base_url=settings.base_url, ticket_key=key
     )
 
 
 @router.get("/registrations/{token}", response_model=RegistrantRead, responses=_ERRORS)
 async def read_own_registration(
-    token: Token, session: SessionDep, settings: SettingsDep
+    token: Token, session: SessionDep, settings: SettingsDep, key: SigningKeyDep
 ) -> RegistrantRead:
     registration = await registrations.get_by_token(session, token)
-    return RegistrantRead.build(registration, token=token, base_url=settings.base_url)
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
 
 
 @router.patch("/registrations/{token}", response_model=RegistrantRead, responses=_ERRORS)
@@ -77,19 +82,24 @@ async def edit_own_registration(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
+    key: SigningKeyDep,
 ) -> RegistrantRead:
     registration = await registrations.update_registration(
         session, token=token, changes=body, now=clock.now()
     )
-    return RegistrantRead.build(registration, token=token, base_url=settings.base_url)
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
 
 
 @router.post("/registrations/{token}/cancel", response_model=RegistrantRead, responses=_ERRORS)
 async def cancel_own_registration(
-    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep
+    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep, key: SigningKeyDep
 ) -> RegistrantRead:
     registration = await registrations.cancel_by_token(session, token=token, now=clock.now())
-    return RegistrantRead.build(registration, token=token, base_url=settings.base_url)
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
 
 
 @router.get(
@@ -107,6 +117,7 @@ async def calendar_file(
         base_url=settings.base_url,
         manage_url=f"{settings.base_url}/r/{token}",
         now=clock.now(),
+        method=standing_method(registration),
     )
     return Response(
         body,
@@ -120,11 +131,11 @@ async def calendar_file(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}, **_ERRORS},
 )
-async def ticket_svg(token: Token, session: SessionDep) -> Response:
+async def ticket_svg(token: Token, session: SessionDep, key: SigningKeyDep) -> Response:
     registration = await registrations.get_by_token(session, token)
     if registration.status != RegistrationStatus.confirmed:
         raise NotFound("A ticket is issued only once the registration is confirmed.")
-    qr = segno.make(ticket_code_for(token), error="m")
+    qr = segno.make(ticket_code(registration.id, key), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, title=f"Ticket: {registration.event.title}")
     return Response(

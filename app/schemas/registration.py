@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.models import AffiliationType, Language, RegistrationStatus
 from app.schemas.fields import CountryCode, Email, FreeText, OptionalLine, Organisation, PersonName
-from app.tokens import ticket_code_for
+from app.tokens import ticket_code
 
 
 class RegistrationCreate(BaseModel):
@@ -102,11 +102,14 @@ class RegistrantRead(RegistrationRead):
     ticket_code: str | None = Field(description="The QR ticket's code; set once confirmed.")
 
     @classmethod
-    def build(cls, registration: object, *, token: str, base_url: str) -> "RegistrantRead":
+    def build(
+        cls, registration: object, *, token: str, base_url: str, ticket_key: str
+    ) -> "RegistrantRead":
+        """`ticket_key` is the app's signing key, which keys the ticket code."""
         base = RegistrationRead.model_validate(registration)
         confirmed = base.status == RegistrationStatus.confirmed
         return cls(
             **base.model_dump(),
             manage_url=f"{base_url}/r/{token}",
-            ticket_code=ticket_code_for(token) if confirmed else None,
+            ticket_code=ticket_code(base.id, ticket_key) if confirmed else None,
         )

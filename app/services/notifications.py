@@ -5,7 +5,8 @@ message and queues it in the e-mail outbox (`app.mail.outbox`), so the message
 goes out exactly when that change commits, and never for one rolled back.
 
 Only digests of manage tokens are stored, so a message that carries the manage
-link after sign-up issues a fresh token; the links in earlier messages stop working.
+link after sign-up issues a token of its own; the links in earlier messages keep
+working (`app.tokens.issue_manage_token`).
 """
 
 from datetime import datetime, timedelta
@@ -37,7 +38,7 @@ def _calendar_for(registration: Registration) -> str | None:
     return "PUBLISH" if registration.status == RegistrationStatus.confirmed else None
 
 
-async def _with_new_link(
+async def _with_link(
     session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
 ) -> None:
     await enqueue(
@@ -45,8 +46,7 @@ async def _with_new_link(
         kind=kind,
         registration=registration,
         now=now,
-        manage_token=issue_manage_token(registration),
-        new_link=True,
+        manage_token=await issue_manage_token(session, registration, now=now),
         calendar_method=_calendar_for(registration),
     )
 
@@ -76,15 +76,15 @@ async def manage_link_requested(
         since=now - MANAGE_LINK_INTERVAL,
     ):
         return
-    await _with_new_link(session, registration, MailKind.manage_link, now)
+    await _with_link(session, registration, MailKind.manage_link, now)
 
 
 async def _tell_status(
     session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
 ) -> None:
-    """A registration still active gets its manage link (a new one); one that is over, none."""
+    """A registration still active gets its manage link; one that is over, none."""
     if registration.is_active:
-        await _with_new_link(session, registration, kind, now)
+        await _with_link(session, registration, kind, now)
     else:
         await enqueue(session, kind=kind, registration=registration, now=now)
 
@@ -129,7 +129,7 @@ async def event_changed(
     event.ical_sequence += 1
     await session.flush()
     for registration in await _active_registrations(session, event):
-        await _with_new_link(session, registration, MailKind.event_changed, now)
+        await _with_link(session, registration, MailKind.event_changed, now)
 
 
 async def event_cancelled(session: AsyncSession, *, event: Event, now: datetime) -> None:

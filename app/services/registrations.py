@@ -1,5 +1,6 @@
 """Registration rules: sign-up, the registrant's own edits and cancellation."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from app.errors import (
     OrgLimitReached,
     RegistrationClosed,
 )
-from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
+from app.models import ACTIVE_STATUSES, Event, ManageToken, Registration, RegistrationStatus
 from app.schemas.registration import RegistrationCreate, RegistrationUpdate
 from app.services import notifications
 from app.services.events import get_event
@@ -26,11 +27,7 @@ from app.services.seating import (
     seats_left,
 )
 from app.text import fold, organisation_key
-from app.tokens import digest
-
-# Moved to app.tokens (below the services, so the notifications seam can use it
-# without an import cycle); still importable from here.
-from app.tokens import issue_manage_token as issue_manage_token
+from app.tokens import digest, issue_manage_token, ticket_code_hash
 
 
 @dataclass(frozen=True)
@@ -104,9 +101,17 @@ async def initial_status(session: AsyncSession, event: Event) -> RegistrationSta
 
 
 async def register(
-    session: AsyncSession, *, event_slug: str, data: RegistrationCreate, now: datetime
+    session: AsyncSession,
+    *,
+    event_slug: str,
+    data: RegistrationCreate,
+    now: datetime,
+    ticket_key: str,
 ) -> Registered | Duplicate:
-    """Sign someone up: a seat while they last, then the waitlist."""
+    """Sign someone up: a seat while they last, then the waitlist.
+
+    `ticket_key` is the app's signing key, which keys the QR ticket code.
+    """
     event = await get_event(session, event_slug, lock=True)
     if not event.registration_open_at(now):
         raise RegistrationClosed("Registration for this event is not open.")
@@ -119,6 +124,8 @@ async def register(
     status = await initial_status(session, event)
 
     registration = Registration(
+        # Chosen here, not at flush: the ticket code is derived from it.
+        id=uuid.uuid4(),
         event=event,
         **data.model_dump(exclude={"consent"}),
         organisation_key=key,
@@ -132,7 +139,7 @@ async def register(
         updated_at=now,
     )
     registration.search_text = search_text(registration)
-    token = issue_manage_token(registration)
+    registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
     session.add(registration)
     try:
         # The partial unique index is the last word on duplicates.
@@ -144,6 +151,7 @@ async def register(
             raise
         await notifications.manage_link_requested(session, registration=existing, now=now)
         return Duplicate(existing=existing)
+    token = await issue_manage_token(session, registration, now=now)
     await notifications.registration_received(
         session, registration=registration, manage_token=token, now=now
     )
@@ -153,8 +161,9 @@ async def register(
 async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:
     query = (
         select(Registration)
+        .join(ManageToken, ManageToken.registration_id == Registration.id)
         .options(joinedload(Registration.event, innerjoin=True))
-        .where(Registration.manage_token_hash == digest(token))
+        .where(ManageToken.token_hash == digest(token))
         .execution_options(populate_existing=reload)
     )
     registration = (await session.scalars(query)).one_or_none()

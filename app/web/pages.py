@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from app.deps import ClockDep, SessionDep, SettingsDep
+from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.errors import AppError, InvalidTransition
 from app.models import Event, Language, Registration
 from app.services import events, registrations
@@ -161,7 +161,12 @@ async def event_page(slug: str, page: PageDep, session: SessionDep) -> HTMLRespo
 
 @router.post("/events/{slug}", response_model=None)
 async def sign_up(
-    slug: str, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+    slug: str,
+    request: Request,
+    page: PageDep,
+    session: SessionDep,
+    clock: ClockDep,
+    key: SigningKeyDep,
 ) -> Response:
     form = await _form(request)
     if (refusal := _refused(page, form)) is not None:
@@ -175,7 +180,7 @@ async def sign_up(
             page, session, slug, values=form, errors=parsed.errors, status_code=422
         )
     result = await registrations.register(
-        session, event_slug=slug, data=parsed.data, now=clock.now()
+        session, event_slug=slug, data=parsed.data, now=clock.now(), ticket_key=key
     )
     if isinstance(result, Duplicate):
         return page.render(

@@ -15,7 +15,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.models import Language
 from app.web import i18n
-from app.web.security import CSRF_COOKIE, SECURITY_HEADERS, FormGuard, signing_key
+from app.web.security import CSRF_COOKIE, SECURITY_HEADERS, FormGuard
 
 R = TypeVar("R", bound=Response)
 
@@ -38,10 +38,8 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
-def form_guard(settings: Settings) -> FormGuard:
-    return FormGuard(
-        signing_key(settings), min_fill_time=timedelta(seconds=settings.form_min_fill_seconds)
-    )
+def form_guard(key: str, settings: Settings) -> FormGuard:
+    return FormGuard(key, min_fill_time=timedelta(seconds=settings.form_min_fill_seconds))
 
 
 @dataclass

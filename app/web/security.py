@@ -1,24 +1,19 @@
-"""Anti-abuse for form posts: the signing key, CSRF tokens, the fill-time stamp, headers.
+"""Anti-abuse for form posts: CSRF tokens, the fill-time stamp, headers.
 
 CSRF uses a signed double-submit token: a random value in an HttpOnly cookie and,
 in each form, that value signed with the app's key. A cross-site page can make
 the browser send the cookie but cannot read it, nor forge the signature.
 """
 
-import os
 import secrets
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
-
-from app.config import Settings
 
 CSRF_COOKIE = "rsvp_csrf"
 CSRF_FIELD = "csrf_token"
 STARTED_FIELD = "form_started"
 HONEYPOT_FIELD = "website"
-SECRET_FILE = "secret_key"
 
 # No inline script or style anywhere: everything comes from /static.
 SECURITY_HEADERS = {
@@ -32,22 +27,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-
-
-def signing_key(settings: Settings) -> str:
-    """SECRET_KEY, or a key generated once into DATA_DIR and reused across restarts."""
-    if settings.secret_key:
-        return settings.secret_key
-    path: Path = settings.data_dir / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: when several workers start at once, one writes and the others read.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
 
 
 class FormGuard:
