@@ -10,7 +10,7 @@ import pytest
 
 from app.auth.bearer import issue_token
 from app.models import OrganiserRole
-from app.services.events import upsert_event
+from app.services.event_admin import seed_event
 from app.services.organisers import create_organiser
 from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body
 
@@ -27,7 +27,7 @@ async def client(committed_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def setup(app: Any, clock: FakeClock, **event: Any) -> dict[str, str]:
     """The event, committed, and an owner's Authorization header."""
     async with app.state.sessionmaker() as session, session.begin():
-        await upsert_event(session, event_fields(**event), now=clock.now())
+        await seed_event(session, event_fields(**event), now=clock.now())
         owner = await create_organiser(
             session, email="owner@jmdi.example", role=OrganiserRole.owner,
             password="tree-river-lantern-42", now=clock.now(),

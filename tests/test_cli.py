@@ -46,7 +46,60 @@ def test_migrate_then_seed_creates_the_side_event_once(cli_env: dict[str, str]) 
     assert first.returncode == 0, first.stderr
     assert f"[1/1] created {SIDE_EVENT}" in first.stdout
     second = rsvp(cli_env, "seed")
-    assert f"[1/1] updated {SIDE_EVENT}" in second.stdout
+    assert f"[1/1] unchanged {SIDE_EVENT}" in second.stdout
+
+
+def _sql(env: dict[str, str], query: str) -> object:
+    async def run() -> object:
+        url = make_url(env["DATABASE_URL"]).set(drivername="postgresql")
+        conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            return await conn.fetchval(query)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_seed_if_missing_leaves_an_existing_event_as_organisers_left_it(
+    cli_env: dict[str, str],
+) -> None:
+    rsvp(cli_env, "migrate")
+    first = rsvp(cli_env, "seed", "--if-missing")
+    assert first.returncode == 0, first.stderr
+    assert f"[1/1] created {SIDE_EVENT}" in first.stdout
+    # An organiser's edit on the dashboard, then the container restarts.
+    _sql(cli_env, "UPDATE events SET venue = 'Conference Room 4', capacity = 200")
+    again = rsvp(cli_env, "seed", "--if-missing")
+    assert again.returncode == 0, again.stderr
+    assert f"[1/1] kept {SIDE_EVENT} as it is" in again.stdout
+    assert _sql(cli_env, "SELECT venue || ' ' || capacity FROM events") == "Conference Room 4 200"
+
+
+def test_plain_seed_updates_the_event_as_an_audited_edit(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rsvp(cli_env, "migrate")
+    data = tmp_path / "events.toml"
+    event = """
+[[events]]
+slug = "athens-roundtable"
+title = "Athens round-table"
+starts_at = 2013-10-03T09:00:00
+ends_at = 2013-10-03T10:00:00
+timezone = "America/New_York"
+venue = "{venue}"
+capacity = 30
+"""
+    data.write_text(event.format(venue="Conference Room 6"))
+    assert "created athens-roundtable" in rsvp(cli_env, "seed", str(data)).stdout
+    data.write_text(event.format(venue="Conference Room 4"))
+    result = rsvp(cli_env, "seed", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "[1/1] updated athens-roundtable" in result.stdout
+    assert _sql(cli_env, "SELECT venue FROM events") == "Conference Room 4"
+    audited = "SELECT string_agg(actor || ' ' || action, ', ' ORDER BY id) FROM audit_entries"
+    assert _sql(cli_env, audited) == "rsvp command event.create, rsvp command event.update"
 
 
 def test_seed_reads_a_given_file_in_local_time(cli_env: dict[str, str], tmp_path: Path) -> None:
