@@ -120,7 +120,8 @@ async def call_off_event(
     session: AsyncSession, *, slug: str, actor: Organiser, now: datetime
 ) -> Event:
     """Cancel the event for everyone (each registrant is told once); audited."""
-    event = await get_event(session, slug)
+    # Locked on the first read, so a second call-off waits for the first and then sees it.
+    event = await get_event(session, slug, lock=True)
     cancelled = await cancel_event(session, event=event, now=now)
     await audit.record(
         session,

@@ -22,7 +22,9 @@ async def get_event(session: AsyncSession, slug: str, *, lock: bool = False) -> 
     """The event by slug; `lock` takes its row lock, which serialises seat changes."""
     query = select(Event).where(Event.slug == slug)
     if lock:
-        query = query.with_for_update()
+        # Refresh the copy this session may hold already: read under the lock, the
+        # row is current, and decisions (seats, cancellation) must use that.
+        query = query.with_for_update().execution_options(populate_existing=True)
     event = (await session.scalars(query)).one_or_none()
     if event is None:
         raise NotFound(f"No event with the address '{slug}'.")
