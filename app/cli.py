@@ -165,12 +165,24 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the HTTP API and pages."""
+    """Serve the HTTP API and pages.
+
+    The access log shows registrants' manage tokens as `[token]`.
+    """
     import uvicorn
+
+    from app.access_log import log_config
 
     settings = get_settings()
     typer.echo(f"Serving on http://{host}:{port} (links in e-mails use {settings.base_url})")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(),
+    )
 
 
 @cli.command()

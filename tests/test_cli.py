@@ -132,15 +132,19 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
-    """`rsvp serve` as a real process; yields its base URL once it is ready."""
+def served(env: dict[str, str], output: Path | None = None) -> Iterator[str]:
+    """`rsvp serve` as a real process; yields its base URL once it is ready.
+
+    Its standard output and error go to `output` when given.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    sink = output.open("wb") if output else None
     server = subprocess.Popen(
         [*RSVP, "serve", "--port", str(port)],
         env=env | {"BASE_URL": base},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=sink or subprocess.DEVNULL,
+        stderr=sink or subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -156,6 +160,8 @@ def served(env: dict[str, str]) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if sink:
+            sink.close()
 
 
 def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
@@ -181,6 +187,33 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
         assert httpx.get(own).json()["status"] == "confirmed"
         assert httpx.patch(own, json={"job_title": "Mayor"}).json()["job_title"] == "Mayor"
         assert httpx.post(f"{own}/cancel").json()["status"] == "cancelled"
+
+
+def test_served_access_log_shows_requests_but_not_manage_tokens(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rsvp(cli_env, "migrate")
+    rsvp(cli_env, "seed")
+    log = tmp_path / "serve.log"
+    with served(cli_env, log) as base:
+        created = httpx.post(
+            f"{base}/api/events/{SIDE_EVENT}/registrations",
+            json={
+                "email": "mayor@athens.example", "given_name": "Giorgos",
+                "family_name": "Kaminis", "organisation": "City of Athens",
+                "affiliation_type": "local_government", "country": "GR",
+                "has_un_grounds_pass": False, "consent": True,
+            },
+        )  # fmt: skip
+        manage_url = created.json()["manage_url"]
+        token = manage_url.rsplit("/", 1)[1]
+        assert httpx.get(manage_url).status_code == 200
+        assert httpx.get(f"{base}/api/registrations/{token}/calendar.ics").status_code == 200
+    logged = log.read_text()
+    assert f'"POST /api/events/{SIDE_EVENT}/registrations HTTP/1.1" 201' in logged
+    assert '"GET /r/[token] HTTP/1.1" 200' in logged
+    assert '"GET /api/registrations/[token]/calendar.ics HTTP/1.1" 200' in logged
+    assert token not in logged
 
 
 def test_embedded_postgres_starts_with_the_app_and_stops_with_it(tmp_path: Path) -> None:
