@@ -350,6 +350,18 @@ async def test_a_registrant_who_has_checked_in_is_told_kindly_they_cannot_cancel
     assert "Your place is confirmed" in (await client.get(manage)).text
 
 
+async def test_a_non_ascii_csrf_cookie_gets_the_form_expired_page(
+    event: object, client: httpx.AsyncClient
+) -> None:
+    form = hidden_fields((await client.get(FORM)).text)
+    client.cookies.clear()
+    response = await client.post(
+        FORM, data=form | VALID, headers=[(b"cookie", "rsvp_csrf=été".encode())]
+    )
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.text
+
+
 async def test_unknown_token_is_a_404_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/r/not-a-token")
     assert response.status_code == 404

@@ -7,6 +7,8 @@ the browser send the cookie but cannot read it, nor forge the signature.
 
 import os
 import secrets
+import tempfile
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,19 +37,43 @@ SECURITY_HEADERS = {
 
 
 def signing_key(settings: Settings) -> str:
-    """SECRET_KEY, or a key generated once into DATA_DIR and reused across restarts."""
+    """SECRET_KEY, or a key generated once into DATA_DIR and reused across restarts.
+
+    When several processes start at once, each may generate a key, but only one
+    is installed: written whole to a temporary file, then hard-linked into place,
+    which fails when the name exists already. So no process ever reads a partly
+    written key, and all of them use the one installed.
+    """
     if settings.secret_key:
         return settings.secret_key
     path: Path = settings.data_dir / SECRET_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _install_new_key(path)
+    return _read_key(path)
+
+
+def _install_new_key(path: Path) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.")  # mode 0600
     try:
-        # O_EXCL: when several workers start at once, one writes and the others read.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        with suppress(FileExistsError):  # another process installed its key first
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(
+            f"The signing key file {path} is empty. Delete it to have a new key "
+            "generated (open forms will need reloading), or set SECRET_KEY."
+        )
+    return key
 
 
 class FormGuard:
@@ -72,7 +98,11 @@ class FormGuard:
             signed = self._csrf.loads(token)
         except BadSignature:
             return False
-        return isinstance(signed, str) and secrets.compare_digest(signed, cookie)
+        # compare_digest takes only ASCII text; our cookie values are always ASCII, so
+        # any other cookie (sent by hand, or mangled) is simply not the one we set.
+        if not (isinstance(signed, str) and signed.isascii() and cookie.isascii()):
+            return False
+        return secrets.compare_digest(signed, cookie)
 
     def started_stamp(self, now: datetime) -> str:
         return self._started.dumps(now.timestamp())
