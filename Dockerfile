@@ -13,5 +13,8 @@ USER rsvp
 
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-# `migrate` and `seed` are idempotent, so each start brings the schema and the event up to date.
-CMD ["sh", "-c", "rsvp migrate && rsvp seed && rsvp serve --host 0.0.0.0 --port 8000"]
+# Each start brings the schema up to date and creates the bundled event if it is missing;
+# `--if-missing` leaves an existing event as organisers edited it (a plain `rsvp seed`
+# would set it back to the file's values). Change an event on the dashboard, or run
+# `rsvp seed` by hand.
+CMD ["sh", "-c", "rsvp migrate && rsvp seed --if-missing && rsvp serve --host 0.0.0.0 --port 8000"]

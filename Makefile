@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the app with its development tools
 
-run: install ## Migrate, seed the side-event, create a first owner and serve on http://127.0.0.1:8000
+run: install ## Migrate, create the side-event if missing, create a first owner and serve on http://127.0.0.1:8000
 	$(BIN)/rsvp migrate
-	$(BIN)/rsvp seed
+	$(BIN)/rsvp seed --if-missing
 	$(BIN)/rsvp create-organiser --if-none --generate-password --email $(OWNER_EMAIL) --role owner
 	$(BIN)/rsvp serve
 

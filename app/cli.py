@@ -61,9 +61,22 @@ def seed(
         Path | None,
         typer.Argument(help="TOML file of [[events]]; default: the bundled side-event."),
     ] = None,
+    if_missing: Annotated[
+        bool,
+        typer.Option(
+            "--if-missing",
+            help="Only create events that do not exist; leave existing ones as they are.",
+        ),
+    ] = False,
 ) -> None:
-    """Create or update events from a data file, matched by slug."""
-    from app.services.events import BUNDLED_EVENTS_FILE, load_event_file, upsert_event
+    """Create events from a data file, or update them (matched by slug) to match it.
+
+    An update is applied as an organiser's edit would be, by `rsvp command`: audited,
+    the waitlist promoted into new seats, registrants told of a new time or venue.
+    Use --if-missing at every start-up, so edits made since on the dashboard stay.
+    """
+    from app.services.event_admin import SeedOutcome, seed_event
+    from app.services.events import BUNDLED_EVENTS_FILE, load_event_file
 
     path = file or BUNDLED_EVENTS_FILE
     try:
@@ -72,13 +85,22 @@ def seed(
         typer.secho(f"Could not read {path}: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
 
+    said = {
+        SeedOutcome.created: "created {}",
+        SeedOutcome.updated: "updated {}",
+        SeedOutcome.unchanged: "unchanged {} (already as in the file)",
+        SeedOutcome.kept: "kept {} as it is (it exists; --if-missing)",
+    }
+
     async def run() -> None:
         async with _session() as session, session.begin():
             for number, spec in enumerate(specs, start=1):
-                result = await upsert_event(session, spec, now=datetime.now(UTC))
-                action = "created" if result.created else "updated"
+                result = await seed_event(
+                    session, spec, now=datetime.now(UTC), if_missing=if_missing
+                )
                 extra = f", {result.promoted} promoted from the waitlist" if result.promoted else ""
-                typer.echo(f"[{number}/{len(specs)}] {action} {result.slug}{extra}")
+                what = said[result.outcome].format(result.slug)
+                typer.echo(f"[{number}/{len(specs)}] {what}{extra}")
 
     asyncio.run(run())
 
@@ -143,12 +165,24 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the HTTP API and pages."""
+    """Serve the HTTP API and pages.
+
+    The access log shows registrants' manage tokens as `[token]`.
+    """
     import uvicorn
+
+    from app.access_log import log_config
 
     settings = get_settings()
     typer.echo(f"Serving on http://{host}:{port} (links in e-mails use {settings.base_url})")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(),
+    )
 
 
 @cli.command()

@@ -6,6 +6,8 @@ It signs the forms' tokens (`app.web.security`) and keys the QR ticket codes
 
 import os
 import secrets
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from app.config import Settings
@@ -14,16 +16,40 @@ SECRET_FILE = "secret_key"
 
 
 def signing_key(settings: Settings) -> str:
-    """SECRET_KEY, or a key generated once into DATA_DIR and reused across restarts."""
+    """SECRET_KEY, or a key generated once into DATA_DIR and reused across restarts.
+
+    When several processes start at once, each may generate a key, but only one
+    is installed: written whole to a temporary file, then hard-linked into place,
+    which fails when the name exists already. So no process ever reads a partly
+    written key, and all of them use the one installed.
+    """
     if settings.secret_key:
         return settings.secret_key
     path: Path = settings.data_dir / SECRET_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _install_new_key(path)
+    return _read_key(path)
+
+
+def _install_new_key(path: Path) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.")  # mode 0600
     try:
-        # O_EXCL: when several workers start at once, one writes and the others read.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        with suppress(FileExistsError):  # another process installed its key first
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(
+            f"The signing key file {path} is empty. Delete it to have a new key "
+            "generated (open forms will need reloading), or set SECRET_KEY."
+        )
+    return key

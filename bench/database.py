@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from app.db import create_engine, create_sessionmaker, start_embedded_postgres
 from app.migrations import upgrade
-from app.services.events import BUNDLED_EVENTS_FILE, load_event_file, upsert_event
+from app.services.event_admin import seed_event
+from app.services.events import BUNDLED_EVENTS_FILE, load_event_file
 
 
 @contextmanager
@@ -28,7 +29,7 @@ async def _seed(url: str) -> None:
     engine = create_engine(url, pool_size=1)
     async with create_sessionmaker(engine)() as session, session.begin():
         for fields in load_event_file(BUNDLED_EVENTS_FILE):
-            await upsert_event(session, fields, now=datetime.now(UTC))
+            await seed_event(session, fields, now=datetime.now(UTC))
     await engine.dispose()
 
 

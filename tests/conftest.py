@@ -47,7 +47,8 @@ from app.models import (
 )
 from app.schemas.event import EventFields
 from app.schemas.registration import RegistrationCreate
-from app.services.events import get_event, upsert_event
+from app.services.event_admin import seed_event
+from app.services.events import get_event
 from app.services.registrations import search_text
 from app.services.seating import next_waitlist_position
 from app.signing import signing_key
@@ -236,7 +237,7 @@ def make_event(sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock)
     async def make(**overrides: Any) -> EventFields:
         fields = event_fields(**overrides)
         async with sessionmaker() as session, session.begin():
-            await upsert_event(session, fields, now=clock.now())
+            await seed_event(session, fields, now=clock.now())
         return fields
 
     return make

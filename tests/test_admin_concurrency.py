@@ -2,17 +2,28 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.bearer import issue_token
-from app.models import OrganiserRole
-from app.services.events import upsert_event
+from app.models import (
+    AuditEntry,
+    Event,
+    MailKind,
+    OrganiserRole,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
+from app.services.event_admin import seed_event
 from app.services.organisers import create_organiser
-from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body
+from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body, token_of
 
 EVENT = "/api/admin/events/side-event"
 
@@ -27,7 +38,7 @@ async def client(committed_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def setup(app: Any, clock: FakeClock, **event: Any) -> dict[str, str]:
     """The event, committed, and an owner's Authorization header."""
     async with app.state.sessionmaker() as session, session.begin():
-        await upsert_event(session, event_fields(**event), now=clock.now())
+        await seed_event(session, event_fields(**event), now=clock.now())
         owner = await create_organiser(
             session, email="owner@jmdi.example", role=OrganiserRole.owner,
             password="tree-river-lantern-42", now=clock.now(),
@@ -72,3 +83,60 @@ async def test_simultaneous_approvals_fill_the_last_seat_once(
     assert sum(b["status"] == "confirmed" for b in bodies) == 1
     positions = sorted(b["waitlist_position"] for b in bodies if b["status"] == "waitlisted")
     assert positions == [1, 2, 3, 4]
+
+
+@asynccontextmanager
+async def event_locked(app: Any) -> AsyncIterator[AsyncSession]:
+    """Holds the event's row lock (as a slow organiser action would) until the block ends."""
+    async with app.state.sessionmaker() as other, other.begin():
+        await other.execute(text("SELECT id FROM events WHERE slug = 'side-event' FOR UPDATE"))
+        yield other
+
+
+async def test_two_simultaneous_call_offs_cancel_the_event_once(
+    committed_app: Any, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    headers = await setup(committed_app, clock)
+    await client.post("/api/events/side-event/registrations", json=signup_body())
+    async with event_locked(committed_app):
+        # Both start while the event is locked, so they reach it one after the other.
+        calls = [
+            asyncio.create_task(client.post(f"{EVENT}/cancel", headers=headers)) for _ in range(2)
+        ]
+        await asyncio.sleep(0.5)
+    responses = await asyncio.gather(*calls)
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    refused = next(r for r in responses if r.status_code == 409)
+    assert refused.json()["code"] == "invalid_transition"
+    async with committed_app.state.sessionmaker() as session:
+        sequence = await session.scalar(select(Event.ical_sequence))
+        cancellations = await session.scalar(
+            select(func.count()).where(OutboxMessage.kind == MailKind.event_cancelled)
+        )
+        audited = await session.scalar(
+            select(func.count()).where(AuditEntry.action == "event.cancel")
+        )
+    assert (sequence, cancellations, audited) == (1, 1, 1)
+
+
+async def test_a_registrants_cancel_fills_seats_by_the_capacity_under_the_lock(
+    committed_app: Any, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    """Capacity 2, A and B seated, C waiting. An organiser lowers the capacity to 1 while A
+    cancels: C must stay waiting, since B alone fills the room."""
+    await setup(committed_app, clock, capacity=2)
+    signups = "/api/events/side-event/registrations"
+    a = (await client.post(signups, json=signup_body())).json()
+    await client.post(signups, json=signup_body())
+    c = (await client.post(signups, json=signup_body())).json()
+    assert c["status"] == "waitlisted"
+    async with event_locked(committed_app) as organiser:
+        cancel = asyncio.create_task(client.post(f"/api/registrations/{token_of(a)}/cancel"))
+        await asyncio.sleep(0.5)  # the cancel has read the event and waits for its lock
+        await organiser.execute(text("UPDATE events SET capacity = 1"))
+    assert (await cancel).status_code == 200
+    async with committed_app.state.sessionmaker() as session:
+        confirmed = await session.scalar(
+            select(func.count()).where(Registration.status == RegistrationStatus.confirmed)
+        )
+    assert confirmed == 1

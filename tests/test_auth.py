@@ -1,14 +1,17 @@
 """Organiser sign-in, sign-out and the limit on failed sign-ins."""
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from limits import parse
 
-from app.auth.throttle import LoginThrottle
+from app.auth.throttle import PER_ACCOUNT, LoginThrottle
 from app.config import Settings
-from tests.conftest import ORGANISER_PASSWORD, MakeOrganiser
+from app.models import OrganiserRole
+from app.services.organisers import create_organiser
+from tests.conftest import BASE_URL, ORGANISER_PASSWORD, FakeClock, MakeOrganiser
 
 TOKEN = "/api/auth/token"
 
@@ -92,6 +95,45 @@ async def test_successful_sign_ins_are_not_limited(
     await make_organiser("owner", email="owner@jmdi.example")
     for _ in range(6):
         assert (await sign_in(client, "owner@jmdi.example", ORGANISER_PASSWORD)).status_code == 200
+
+
+async def test_a_refusal_at_the_address_limit_leaves_the_accounts_attempts(
+    throttled: None, make_organiser: MakeOrganiser, client: httpx.AsyncClient, app: Any
+) -> None:
+    await make_organiser("owner", email="owner@jmdi.example")
+    for n in range(3):
+        assert (await sign_in(client, f"guess-{n}@jmdi.example", "guess")).status_code == 401
+    for _ in range(2):
+        assert (await sign_in(client, "owner@jmdi.example", "guess")).status_code == 401
+    # The address has used its 5: refused, and not counted against the account.
+    for _ in range(3):
+        assert (await sign_in(client, "owner@jmdi.example", "guess")).status_code == 429
+    elsewhere = httpx.ASGITransport(app=app, client=("192.0.2.7", 50000))
+    async with httpx.AsyncClient(transport=elsewhere, base_url=BASE_URL) as other:
+        assert (await sign_in(other, "owner@jmdi.example", "guess")).status_code == 401
+        assert (await sign_in(other, "owner@jmdi.example", "guess")).status_code == 429
+
+
+async def test_simultaneous_wrong_passwords_beyond_the_limit_are_refused(
+    committed_app: Any, settings: Settings, clock: FakeClock
+) -> None:
+    """Counted before the slow password check: 40 guesses at once get the account's 10 tries."""
+    committed_app.state.login_throttle = LoginThrottle(
+        settings.model_copy(update={"rate_limit_enabled": True})
+    )
+    async with committed_app.state.sessionmaker() as session, session.begin():
+        await create_organiser(
+            session, email="owner@jmdi.example", role=OrganiserRole.owner,
+            password="tree-river-lantern-42", now=clock.now(),
+        )  # fmt: skip
+    transport = httpx.ASGITransport(app=committed_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=120) as client:
+        guesses = [sign_in(client, "owner@jmdi.example", f"guess-{n}") for n in range(40)]
+        codes = [response.status_code for response in await asyncio.gather(*guesses)]
+        assert (codes.count(401), codes.count(429)) == (PER_ACCOUNT.amount, 40 - PER_ACCOUNT.amount)
+        # The limit holds for the right password too, until the window ends.
+        right = await sign_in(client, "owner@jmdi.example", "tree-river-lantern-42")
+        assert right.status_code == 429
 
 
 async def test_the_api_page_offers_password_sign_in(client: httpx.AsyncClient) -> None:

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
-from app.services.events import upsert_event
+from app.services.event_admin import seed_event
 from tests.conftest import FakeClock, event_fields
 from tests.live_server import free_port, serve
 
@@ -78,7 +78,7 @@ async def live_url(
     database_url = await make_database()
     engine = create_engine(database_url, pool_size=1)
     async with create_sessionmaker(engine)() as session, session.begin():
-        await upsert_event(session, event_fields(), now=live_clock.now())
+        await seed_event(session, event_fields(), now=live_clock.now())
     await engine.dispose()
     port = free_port()
     settings = Settings(

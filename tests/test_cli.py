@@ -46,7 +46,60 @@ def test_migrate_then_seed_creates_the_side_event_once(cli_env: dict[str, str]) 
     assert first.returncode == 0, first.stderr
     assert f"[1/1] created {SIDE_EVENT}" in first.stdout
     second = rsvp(cli_env, "seed")
-    assert f"[1/1] updated {SIDE_EVENT}" in second.stdout
+    assert f"[1/1] unchanged {SIDE_EVENT}" in second.stdout
+
+
+def _sql(env: dict[str, str], query: str) -> object:
+    async def run() -> object:
+        url = make_url(env["DATABASE_URL"]).set(drivername="postgresql")
+        conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            return await conn.fetchval(query)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_seed_if_missing_leaves_an_existing_event_as_organisers_left_it(
+    cli_env: dict[str, str],
+) -> None:
+    rsvp(cli_env, "migrate")
+    first = rsvp(cli_env, "seed", "--if-missing")
+    assert first.returncode == 0, first.stderr
+    assert f"[1/1] created {SIDE_EVENT}" in first.stdout
+    # An organiser's edit on the dashboard, then the container restarts.
+    _sql(cli_env, "UPDATE events SET venue = 'Conference Room 4', capacity = 200")
+    again = rsvp(cli_env, "seed", "--if-missing")
+    assert again.returncode == 0, again.stderr
+    assert f"[1/1] kept {SIDE_EVENT} as it is" in again.stdout
+    assert _sql(cli_env, "SELECT venue || ' ' || capacity FROM events") == "Conference Room 4 200"
+
+
+def test_plain_seed_updates_the_event_as_an_audited_edit(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rsvp(cli_env, "migrate")
+    data = tmp_path / "events.toml"
+    event = """
+[[events]]
+slug = "athens-roundtable"
+title = "Athens round-table"
+starts_at = 2013-10-03T09:00:00
+ends_at = 2013-10-03T10:00:00
+timezone = "America/New_York"
+venue = "{venue}"
+capacity = 30
+"""
+    data.write_text(event.format(venue="Conference Room 6"))
+    assert "created athens-roundtable" in rsvp(cli_env, "seed", str(data)).stdout
+    data.write_text(event.format(venue="Conference Room 4"))
+    result = rsvp(cli_env, "seed", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "[1/1] updated athens-roundtable" in result.stdout
+    assert _sql(cli_env, "SELECT venue FROM events") == "Conference Room 4"
+    audited = "SELECT string_agg(actor || ' ' || action, ', ' ORDER BY id) FROM audit_entries"
+    assert _sql(cli_env, audited) == "rsvp command event.create, rsvp command event.update"
 
 
 def test_seed_reads_a_given_file_in_local_time(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -79,15 +132,19 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
-    """`rsvp serve` as a real process; yields its base URL once it is ready."""
+def served(env: dict[str, str], output: Path | None = None) -> Iterator[str]:
+    """`rsvp serve` as a real process; yields its base URL once it is ready.
+
+    Its standard output and error go to `output` when given.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    sink = output.open("wb") if output else None
     server = subprocess.Popen(
         [*RSVP, "serve", "--port", str(port)],
         env=env | {"BASE_URL": base},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=sink or subprocess.DEVNULL,
+        stderr=sink or subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -103,6 +160,8 @@ def served(env: dict[str, str]) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if sink:
+            sink.close()
 
 
 def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
@@ -128,6 +187,33 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
         assert httpx.get(own).json()["status"] == "confirmed"
         assert httpx.patch(own, json={"job_title": "Mayor"}).json()["job_title"] == "Mayor"
         assert httpx.post(f"{own}/cancel").json()["status"] == "cancelled"
+
+
+def test_served_access_log_shows_requests_but_not_manage_tokens(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    rsvp(cli_env, "migrate")
+    rsvp(cli_env, "seed")
+    log = tmp_path / "serve.log"
+    with served(cli_env, log) as base:
+        created = httpx.post(
+            f"{base}/api/events/{SIDE_EVENT}/registrations",
+            json={
+                "email": "mayor@athens.example", "given_name": "Giorgos",
+                "family_name": "Kaminis", "organisation": "City of Athens",
+                "affiliation_type": "local_government", "country": "GR",
+                "has_un_grounds_pass": False, "consent": True,
+            },
+        )  # fmt: skip
+        manage_url = created.json()["manage_url"]
+        token = manage_url.rsplit("/", 1)[1]
+        assert httpx.get(manage_url).status_code == 200
+        assert httpx.get(f"{base}/api/registrations/{token}/calendar.ics").status_code == 200
+    logged = log.read_text()
+    assert f'"POST /api/events/{SIDE_EVENT}/registrations HTTP/1.1" 201' in logged
+    assert '"GET /r/[token] HTTP/1.1" 200' in logged
+    assert '"GET /api/registrations/[token]/calendar.ics HTTP/1.1" 200' in logged
+    assert token not in logged
 
 
 def test_embedded_postgres_starts_with_the_app_and_stops_with_it(tmp_path: Path) -> None:

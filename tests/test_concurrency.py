@@ -7,13 +7,13 @@ import httpx
 from sqlalchemy import select
 
 from app.models import Registration, RegistrationStatus
-from app.services.events import upsert_event
+from app.services.event_admin import seed_event
 from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body
 
 
 async def _seed(app: Any, clock: FakeClock, **fields: Any) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        await upsert_event(session, event_fields(**fields), now=clock.now())
+        await seed_event(session, event_fields(**fields), now=clock.now())
 
 
 async def test_200_simultaneous_signups_for_50_seats_never_overbook(

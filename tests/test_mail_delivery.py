@@ -1,17 +1,19 @@
 """Delivery: retries, permanent failures, leases, the .eml folder, and rolled-back causes."""
 
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.mail.outbox import claim_due, retry_delay, settle
-from app.mail.transport import transport_for
+from app.mail.transport import Envelope, Transport, transport_for
 from app.mail.worker import deliver_due
 from app.models import DeliveryState, OutboxMessage
 from app.schemas.registration import RegistrationCreate
@@ -243,3 +245,84 @@ async def test_a_worker_whose_lease_ran_out_leaves_the_row_to_the_worker_that_to
     async with sessionmaker() as other_worker, other_worker.begin():
         await settle(other_worker, current, now=clock.now(), max_attempts=8)
     assert (await only_row(session)).state == DeliveryState.sent
+
+
+class SlowRelay:
+    """The real SMTP transport behind a relay that takes `seconds` (by the test's clock)
+    to accept each message; `meanwhile` runs while it does."""
+
+    def __init__(
+        self,
+        inner: Transport,
+        clock: FakeClock,
+        seconds: float,
+        meanwhile: Callable[[], Awaitable[object]],
+    ) -> None:
+        self.inner, self.clock, self.seconds, self.meanwhile = inner, clock, seconds, meanwhile
+
+    async def send(self, envelope: Envelope) -> None:
+        self.clock.advance(seconds=self.seconds)
+        await self.meanwhile()
+        await self.inner.send(envelope)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_a_slow_relay_does_not_let_a_second_worker_send_the_rest_of_a_batch_again(
+    event: object,
+    signup: Signup,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+) -> None:
+    """One batch of 3, a 300 s lease, 200 s per message; another worker polls meanwhile."""
+    for _ in range(3):
+        await signup()
+
+    async def second_worker() -> int:
+        return await deliver_due(
+            sessionmaker, transport_for(mail_settings), settings=mail_settings, clock=clock
+        )
+
+    slow = SlowRelay(transport_for(mail_settings), clock, seconds=200, meanwhile=second_worker)
+    assert await deliver_due(sessionmaker, slow, settings=mail_settings, clock=clock) == 3
+
+    assert sorted(Counter(smtp_server.handler.message_ids()).values()) == [1, 1, 1]
+    async with sessionmaker() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+        assert [(row.state, row.attempts, row.claimed_until) for row in rows] == [
+            (DeliveryState.sent, 1, None)
+        ] * 3
+
+
+async def test_an_unexpected_error_is_a_counted_retryable_failure_and_the_batch_goes_on(
+    event: object,
+    signup: Signup,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    mail_settings: Settings,
+    smtp_server: SmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = (await signup(email="broken@example.org")).json()
+    await signup(email="fine@example.org")
+    async with sessionmaker() as session, session.begin():
+        # A pending row without a body: building its envelope raises a TypeError.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.recipient == "broken@example.org")
+            .values(body=None)
+        )
+    transport = transport_for(mail_settings)
+    assert await deliver_due(sessionmaker, transport, settings=mail_settings, clock=clock) == 2
+
+    assert smtp_server.handler.recipients == ["fine@example.org"]
+    async with sessionmaker() as session:
+        query = select(OutboxMessage).where(OutboxMessage.registration_id == broken["id"])
+        row = (await session.scalars(query.execution_options(populate_existing=True))).one()
+    assert (row.state, row.attempts, row.claimed_until) == (DeliveryState.pending, 1, None)
+    assert row.last_error is not None and row.last_error.startswith("TypeError: ")
+    assert row.next_attempt_at > clock.now()
+    assert "unexpected error" in caplog.text

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.errors import InvalidTransition
 from app.models import RegistrationStatus
 from app.services import notifications
-from app.services.events import cancel_event, get_event, upsert_event
+from app.services.event_admin import seed_event
+from app.services.events import cancel_event, get_event
 from app.services.registrations import get_by_token
 from tests.conftest import (
     BASE_URL,
@@ -284,7 +285,7 @@ async def test_event_change_sends_an_updated_calendar_to_every_active_registrant
     smtp_server.handler.messages.clear()
 
     async with sessionmaker() as session, session.begin():
-        await upsert_event(
+        await seed_event(
             session, event_fields(capacity=1, venue="Conference Room 4"), now=clock.now()
         )
     await send_queued()
@@ -314,7 +315,7 @@ async def test_seeding_the_event_unchanged_sends_no_update(
     await signup()
     assert await send_queued() == 1
     async with sessionmaker() as session, session.begin():
-        await upsert_event(session, event_fields(), now=clock.now())
+        await seed_event(session, event_fields(), now=clock.now())
     assert await send_queued() == 0
 
 
@@ -392,7 +393,7 @@ async def test_a_change_of_capacity_alone_sends_no_update(
     await signup()
     await send_queued()
     async with sessionmaker() as session, session.begin():
-        await upsert_event(session, event_fields(capacity=200), now=clock.now())
+        await seed_event(session, event_fields(capacity=200), now=clock.now())
     assert await send_queued() == 0
 
 

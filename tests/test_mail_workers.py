@@ -24,7 +24,8 @@ from app.mail.transport import transport_for
 from app.mail.worker import deliver_due
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
-from app.services.events import get_event, upsert_event
+from app.services.event_admin import seed_event
+from app.services.events import get_event
 from tests.conftest import SmtpServer, event_fields
 
 
@@ -40,7 +41,7 @@ async def fill_outbox(url: str, count: int) -> set[str]:
     message_ids = set()
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            await upsert_event(session, event_fields(), now=now)
+            await seed_event(session, event_fields(), now=now)
             event = await get_event(session, "side-event")
             for n in range(count):
                 message = EmailMessage()

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import MailKind
-from tests.conftest import MakeEvent, Signup, manage_url_in, own_path, queued_messages
+from tests.conftest import (
+    MakeEvent,
+    MakeRegistration,
+    Signup,
+    manage_url_in,
+    own_path,
+    queued_messages,
+)
 
 
 async def test_own_record_is_readable_by_token(
@@ -127,6 +134,24 @@ async def test_cancelled_record_stays_readable_but_is_final(
     ):
         assert response.status_code == 409
         assert response.json()["code"] == "invalid_transition"
+
+
+async def test_a_registrant_who_has_checked_in_cannot_cancel_their_seat(
+    event: object, client: httpx.AsyncClient, make_registration: MakeRegistration
+) -> None:
+    registration, token = await make_registration("checked_in")
+    response = await client.post(f"/api/registrations/{token}/cancel")
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["stage"]) == ("invalid_transition", "checked_in")
+    assert "checked in" in body["detail"]
+    assert registration.checked_in_at is not None
+    assert body["checked_in_at"] == registration.checked_in_at.isoformat()
+    mine = (await client.get(f"/api/registrations/{token}")).json()
+    assert mine["status"] == "confirmed"
+    # Their details stay theirs to correct.
+    edited = await client.patch(f"/api/registrations/{token}", json={"job_title": "Mayor"})
+    assert edited.status_code == 200
 
 
 async def test_calendar_file_has_the_event_in_its_time_zone(

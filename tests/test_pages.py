@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from tests.conftest import FakeClock, MakeEvent
+from tests.conftest import FakeClock, MakeEvent, MakeRegistration
 from tests.html import parse
 
 FORM = "/events/side-event"
@@ -329,6 +329,37 @@ async def test_cancel_asks_first_then_cancels(
     again = await client.get(manage + "/cancel")
     assert again.status_code == 409
     assert "This registration can no longer be changed" in again.text
+
+
+async def test_a_registrant_who_has_checked_in_is_told_kindly_they_cannot_cancel(
+    event: object, client: httpx.AsyncClient, make_registration: MakeRegistration
+) -> None:
+    _, token = await make_registration("checked_in")
+    manage = f"/r/{token}"
+    page = parse((await client.get(manage)).text)
+    assert not page.find_all("a", href=manage + "/cancel")
+    confirm = await client.get(manage + "/cancel")
+    assert confirm.status_code == 409
+    assert "You have already checked in" in confirm.text
+    assert "please tell the organisers" in confirm.text
+    # A form kept open from before the check-in is refused the same way.
+    form = hidden_fields((await client.get(manage + "/edit")).text)
+    response = await client.post(manage + "/cancel", data=form)
+    assert response.status_code == 409
+    assert "You have already checked in" in response.text
+    assert "Your place is confirmed" in (await client.get(manage)).text
+
+
+async def test_a_non_ascii_csrf_cookie_gets_the_form_expired_page(
+    event: object, client: httpx.AsyncClient
+) -> None:
+    form = hidden_fields((await client.get(FORM)).text)
+    client.cookies.clear()
+    response = await client.post(
+        FORM, data=form | VALID, headers=[(b"cookie", "rsvp_csrf=été".encode())]
+    )
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.text
 
 
 async def test_unknown_token_is_a_404_page(client: httpx.AsyncClient) -> None:

@@ -1,8 +1,13 @@
 """The signing key behind form tokens, and the form guard's checks."""
 
 import stat
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from app.config import Settings
 from app.signing import signing_key
@@ -35,3 +40,51 @@ def test_tokens_signed_with_another_key_are_refused() -> None:
     now = datetime(2013, 9, 2, tzinfo=UTC)
     assert ours.filled_too_fast(theirs.started_stamp(now), now + timedelta(minutes=5))
     assert not ours.filled_too_fast(ours.started_stamp(now), now + timedelta(minutes=5))
+
+
+# Each process asks for the key at the same moment, as `rsvp serve --workers N` does.
+_RACER = """
+import os, sys, time
+from pathlib import Path
+from app.config import Settings
+from app.signing import signing_key
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+print(signing_key(Settings(data_dir=Path(sys.argv[1]), _env_file=None)))
+"""
+
+
+def test_processes_starting_at_once_all_read_the_same_whole_key(tmp_path: Path) -> None:
+    start = time.time() + 1.5
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(tmp_path), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    results = [racer.communicate(timeout=60) for racer in racers]
+    assert all(racer.returncode == 0 for racer in racers), [err for _, err in results]
+    keys = {out.strip() for out, _ in results}
+    assert len(keys) == 1
+    (key,) = keys
+    assert len(key) >= 32
+    assert (tmp_path / "secret_key").read_text().strip() == key
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary files left
+
+
+def test_an_empty_key_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(RuntimeError, match="Delete it"):
+        signing_key(settings_in(tmp_path))
+
+
+@pytest.mark.parametrize("cookie", ["été", "\u00ff" * 43, "日本"])
+def test_a_non_ascii_csrf_cookie_is_simply_invalid(cookie: str) -> None:
+    guard = FormGuard("key", min_fill_time=timedelta(seconds=3))
+    valid_token = guard.csrf_token(FormGuard.new_csrf_cookie())
+    assert not guard.csrf_valid(cookie=cookie, token=valid_token)
+    assert not guard.csrf_valid(cookie=cookie, token=guard.csrf_token(cookie))

@@ -2,7 +2,7 @@
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -165,6 +165,31 @@ async def claim_due(
         )
         for r in rows
     ]
+
+
+async def renew_claim(
+    session: AsyncSession, row: Claimed, *, now: datetime, lease: timedelta
+) -> Claimed | None:
+    """Extend this claim on `row` to `now + lease`, just before sending it.
+
+    A batch is claimed at once but sent one by one, each send taking up to the
+    SMTP timeouts: without renewal the later rows' lease could run out while
+    earlier ones are sent, and a second worker would send them too. None when
+    the claim is no longer this worker's (another took the row over, and may
+    have sent it): the row is then left alone.
+    """
+    renewed = await session.scalar(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.claimed_until == row.lease,
+            OutboxMessage.state == DeliveryState.pending,
+        )
+        .values(claimed_until=now + lease)
+        .returning(OutboxMessage.claimed_until)
+        .execution_options(synchronize_session=False)
+    )
+    return None if renewed is None else replace(row, lease=renewed)
 
 
 async def history(session: AsyncSession, registration_id: uuid.UUID) -> list[OutboxMessage]:

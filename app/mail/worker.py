@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
-from app.mail.outbox import Claimed, claim_due, settle
+from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,26 @@ async def deliver_due(
             limit=BATCH_SIZE,
         )
     sender = parseaddr(settings.mail_from)[1]
+    lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
-        for row in batch:
-            error: DeliveryError | None = None
+        for claimed in batch:
+            async with sessionmaker() as session, session.begin():
+                row = await renew_claim(session, claimed, now=clock.now(), lease=lease)
+            if row is None:
+                log.info("mail %s: its claim ran out and another worker took it over", claimed.id)
+                continue
+            error: str | None = None
+            permanent = False
             try:
                 await transport.send(_envelope(row, sender=sender, clock=clock))
             except DeliveryError as exc:
-                error = exc
+                error, permanent = exc.reason, exc.permanent
+            except Exception as exc:
+                # A fault of ours, not the relay's: count the attempt and try again
+                # later (the row is neither left claimed nor allowed to stop the batch).
+                log.exception("mail %s to %s: unexpected error", row.id, row.recipient)
+                error = f"{type(exc).__name__}: {exc}"
+                await transport.close()  # a dialogue cut short: start the next one afresh
             # Settled one by one, so a worker that dies re-sends at most the message
             # it was on (at least once), and loses none.
             async with sessionmaker() as session, session.begin():
@@ -62,12 +75,12 @@ async def deliver_due(
                     session,
                     row,
                     now=clock.now(),
-                    error=error.reason if error else None,
-                    permanent=error.permanent if error else False,
+                    error=error,
+                    permanent=permanent,
                     max_attempts=settings.mail_max_attempts,
                 )
             if error is not None:
-                log.warning("mail %s to %s: %s (%s)", row.id, row.recipient, error.reason, state)
+                log.warning("mail %s to %s: %s (%s)", row.id, row.recipient, error, state)
     finally:
         await transport.close()
     return len(batch)

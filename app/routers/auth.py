@@ -34,11 +34,12 @@ async def sign_in(
     """Exchange an organiser's e-mail (`username`) and password for a bearer token."""
     # Behind a reverse proxy this is the proxy's address unless uvicorn trusts its headers.
     address = request.client.host if request.client else "unknown"
-    await throttle.check(email=form.username, address=address)
+    # Counted before the password is checked, so simultaneous guesses cannot all slip in.
+    await throttle.attempt(email=form.username, address=address)
     organiser = await organisers.authenticate(session, email=form.username, password=form.password)
     if organiser is None:
-        await throttle.failed(email=form.username, address=address)
         raise Unauthorized("Wrong e-mail address or password.")
+    await throttle.succeeded(email=form.username, address=address)
     issued = await issue_token(
         session,
         organiser=organiser,

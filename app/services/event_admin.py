@@ -1,6 +1,11 @@
-"""Organisers' changes to events: create and edit, each recorded in the audit log."""
+"""Organisers' changes to events: create and edit, each recorded in the audit log.
 
+`rsvp seed` goes through the same functions, as the actor `rsvp command` (no organiser).
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,8 +30,9 @@ def _fields_of(event: Event) -> dict[str, Any]:
 
 
 async def create_event(
-    session: AsyncSession, *, fields: EventFields, actor: Organiser, now: datetime
+    session: AsyncSession, *, fields: EventFields, actor: Organiser | None, now: datetime
 ) -> Event:
+    """Add the event; `actor` None is the `rsvp` command."""
     values = fields.model_dump()
     event = Event(**values)
     session.add(event)
@@ -50,9 +56,30 @@ async def create_event(
 
 
 async def update_event(
-    session: AsyncSession, *, slug: str, changes: EventUpdate, actor: Organiser, now: datetime
+    session: AsyncSession,
+    *,
+    slug: str,
+    changes: EventUpdate,
+    actor: Organiser | None,
+    now: datetime,
 ) -> Event:
-    """Apply the edit; freed seats go to the waitlist, and a new time or venue is announced."""
+    """Apply the edit; freed seats go to the waitlist, and a new time or venue is announced.
+
+    `actor` None is the `rsvp` command.
+    """
+    event, _ = await _update_event(session, slug=slug, changes=changes, actor=actor, now=now)
+    return event
+
+
+async def _update_event(
+    session: AsyncSession,
+    *,
+    slug: str,
+    changes: EventUpdate,
+    actor: Organiser | None,
+    now: datetime,
+) -> tuple[Event, int]:
+    """`update_event`, also saying how many were promoted from the waitlist."""
     event = await get_event(session, slug, lock=True)
     before = _fields_of(event)
     try:
@@ -86,14 +113,15 @@ async def update_event(
         after=record_after,
         now=now,
     )
-    return event
+    return event, len(promoted)
 
 
 async def call_off_event(
     session: AsyncSession, *, slug: str, actor: Organiser, now: datetime
 ) -> Event:
     """Cancel the event for everyone (each registrant is told once); audited."""
-    event = await get_event(session, slug)
+    # Locked on the first read, so a second call-off waits for the first and then sees it.
+    event = await get_event(session, slug, lock=True)
     cancelled = await cancel_event(session, event=event, now=now)
     await audit.record(
         session,
@@ -107,3 +135,52 @@ async def call_off_event(
         now=now,
     )
     return event
+
+
+class SeedOutcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    kept = "kept"
+    """It exists and `if_missing` was asked: left as it is."""
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    slug: str
+    outcome: SeedOutcome
+    promoted: int = 0
+
+
+async def seed_event(
+    session: AsyncSession, fields: EventFields, *, now: datetime, if_missing: bool = False
+) -> SeedResult:
+    """`rsvp seed` for one event: create it, or bring it in line with `fields`.
+
+    With `if_missing`, an event that exists is left untouched (organisers may have
+    edited it since). Otherwise a change goes through `update_event`, as an
+    organiser's edit would: audited as `rsvp command`, the waitlist promoted and
+    registrants told of a new time or venue. An event already equal to `fields`
+    is not written at all.
+    """
+    query = select(Event).where(Event.slug == fields.slug).with_for_update()
+    existing = (await session.scalars(query.execution_options(populate_existing=True))).first()
+    if existing is None:
+        try:
+            await create_event(session, fields=fields, actor=None, now=now)
+        except Conflict:
+            # Created meanwhile by another `rsvp seed` (two containers starting at once).
+            if not if_missing:
+                raise
+            return SeedResult(fields.slug, SeedOutcome.kept)
+        return SeedResult(fields.slug, SeedOutcome.created)
+    if if_missing:
+        return SeedResult(fields.slug, SeedOutcome.kept)
+    wanted = fields.model_dump(exclude={"slug"})
+    if not any(audit.changed_values(_fields_of(existing), wanted)):
+        return SeedResult(fields.slug, SeedOutcome.unchanged)
+    changes = EventUpdate.model_validate(wanted)
+    _, promoted = await _update_event(
+        session, slug=fields.slug, changes=changes, actor=None, now=now
+    )
+    return SeedResult(fields.slug, SeedOutcome.updated, promoted)

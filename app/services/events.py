@@ -1,7 +1,6 @@
-"""Events: look-up, seat counts and upserts from data files."""
+"""Events: look-up, seat counts, calling off, and reading data files."""
 
 import tomllib
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
 from app.schemas.event import EventFields, EventRead
 from app.schemas.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 from app.services import notifications
-from app.services.seating import fill_free_seats, seats_left
+from app.services.seating import seats_left
 
 BUNDLED_EVENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "events.toml"
 
@@ -27,7 +26,9 @@ async def get_event(session: AsyncSession, slug: str, *, lock: bool = False) -> 
         raise NotFound("No event has that address.")
     query = select(Event).where(Event.slug == slug)
     if lock:
-        query = query.with_for_update()
+        # Refresh the copy this session may hold already: read under the lock, the
+        # row is current, and decisions (seats, cancellation) must use that.
+        query = query.with_for_update().execution_options(populate_existing=True)
     event = (await session.scalars(query)).one_or_none()
     if event is None:
         raise NotFound(f"No event with the address '{slug}'.")
@@ -42,37 +43,6 @@ async def read_event(session: AsyncSession, event: Event, now: datetime) -> Even
             "registration_open": event.registration_open_at(now),
         }
     )
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    slug: str
-    created: bool
-    promoted: int
-
-
-async def upsert_event(
-    session: AsyncSession, fields: EventFields, *, now: datetime
-) -> UpsertResult:
-    """Insert the event, or update the one with the same slug (filling any seats it frees).
-
-    Registrants are told of changes to the time or venue.
-    """
-    values = fields.model_dump()
-    event = (
-        await session.scalars(select(Event).where(Event.slug == fields.slug).with_for_update())
-    ).one_or_none()
-    if event is None:
-        session.add(Event(**values))
-        await session.flush()
-        return UpsertResult(slug=fields.slug, created=True, promoted=0)
-    changed = {key for key, value in values.items() if getattr(event, key) != value}
-    for key in changed:
-        setattr(event, key, values[key])
-    await session.flush()
-    await notifications.event_changed(session, event=event, changed=changed, now=now)
-    promoted = await fill_free_seats(session, event=event, now=now)
-    return UpsertResult(slug=fields.slug, created=False, promoted=len(promoted))
 
 
 async def cancel_event(session: AsyncSession, *, event: Event, now: datetime) -> int:

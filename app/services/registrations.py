@@ -217,7 +217,19 @@ async def cancel_registration(
     return []
 
 
+def ensure_self_cancellable(registration: Registration) -> None:
+    """A registrant may cancel themselves until they have checked in (their seat is in use)."""
+    if registration.checked_in_at is not None:
+        raise InvalidTransition(
+            "You have checked in at the event, so your registration can no longer be "
+            "cancelled. If you are leaving, please tell the organisers.",
+            stage="checked_in",
+            checked_in_at=registration.checked_in_at.isoformat(),
+        )
+
+
 async def cancel_by_token(session: AsyncSession, *, token: str, now: datetime) -> Registration:
     event, registration = await lock_for_change(session, token)
+    ensure_self_cancellable(registration)
     await cancel_registration(session, registration=registration, event=event, now=now)
     return registration

@@ -48,6 +48,14 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         N_("This registration can no longer be changed"),
         N_("It has been cancelled or declined."),
     ),
+    # Refusals that say more, keyed "code:stage" (the error's `stage`).
+    "invalid_transition:checked_in": (
+        N_("You have already checked in"),
+        N_(
+            "Your registration can no longer be cancelled, because you have checked in "
+            "at the event. If you are leaving, please tell the organisers at the desk."
+        ),
+    ),
     "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
 }
 DONE_MESSAGES = {
@@ -70,7 +78,10 @@ class PageRoute(APIRoute):
             try:
                 return await handle(request)
             except AppError as error:
-                title, message = ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
+                specific = f"{error.code}:{error.extra.get('stage')}"
+                title, message = ERROR_PAGES.get(
+                    specific, ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
+                )
                 return page(request).render(
                     "message.html", status_code=error.status_code, title=title, message=message
                 )
@@ -203,6 +214,7 @@ def _registration_view(page: Page, registration: Registration) -> dict[str, Any]
         "event": event,
         "when": _when(event.starts_at, event.ends_at, event.timezone, page.lang),
         "active": registration.is_active,
+        "cancellable": registration.is_active and registration.checked_in_at is None,
         "affiliation": page.gettext(AFFILIATION_LABELS[registration.affiliation_type]),
         "country": names.get(registration.country or "", ""),
         "language_name": i18n.native_name(registration.language),
@@ -290,6 +302,7 @@ async def edit(
 @router.get("/r/{token}/cancel", response_class=HTMLResponse)
 async def cancel_page(token: Token, page: PageDep, session: SessionDep) -> HTMLResponse:
     registration = await _changeable(session, token)
+    registrations.ensure_self_cancellable(registration)
     return page.render("cancel.html", token=token, **_registration_view(page, registration))
 
 

@@ -51,7 +51,11 @@ class FormGuard:
             signed = self._csrf.loads(token)
         except BadSignature:
             return False
-        return isinstance(signed, str) and secrets.compare_digest(signed, cookie)
+        # compare_digest takes only ASCII text; our cookie values are always ASCII, so
+        # any other cookie (sent by hand, or mangled) is simply not the one we set.
+        if not (isinstance(signed, str) and signed.isascii() and cookie.isascii()):
+            return False
+        return secrets.compare_digest(signed, cookie)
 
     def started_stamp(self, now: datetime) -> str:
         return self._started.dumps(now.timestamp())
