@@ -80,6 +80,27 @@ async def test_paging_returns_each_registration_once_while_signups_arrive(
     assert page["total"] == 1000 + len(arrived)
 
 
+async def test_a_signup_stamped_earlier_but_committed_later_is_not_skipped(
+    event: object,
+    clock: FakeClock,
+    signup: Signup,
+    auth_headers: AuthHeaders,
+    client: httpx.AsyncClient,
+) -> None:
+    # A request that read the clock before another, but got the event's lock after
+    # it, commits a row with the earlier time after a page already went past it.
+    headers = await auth_headers("viewer")
+    first = (await signup()).json()
+    clock.advance(minutes=1)
+    second = (await signup()).json()
+    page = (await client.get(LIST, params={"limit": 1}, headers=headers)).json()
+    assert [item["id"] for item in page["items"]] == [first["id"]]
+    clock.advance(minutes=-5)
+    late = (await signup()).json()
+    rest = await client.get(LIST, params={"cursor": page["next_cursor"]}, headers=headers)
+    assert [item["id"] for item in rest.json()["items"]] == [second["id"], late["id"]]
+
+
 async def test_filters_take_repeated_or_comma_separated_values(
     event: object,
     make_registration: MakeRegistration,

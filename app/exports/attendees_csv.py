@@ -73,7 +73,7 @@ async def stream_csv(
     query = apply_filters(
         select(*(getattr(Registration, name) for name in table_columns))
         .where(Registration.event_id == event.id)
-        .order_by(Registration.created_at, Registration.id),
+        .order_by(Registration.signup_seq),
         filters,
     ).execution_options(yield_per=_BATCH)
 

@@ -3,11 +3,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -89,7 +91,7 @@ class Registration(Base):
             postgresql_where=text(_ACTIVE_SQL),
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
-        Index("ix_registrations_event_created", "event_id", "created_at", "id"),
+        Index("ix_registrations_event_signup_seq", "event_id", "signup_seq"),
         CheckConstraint(
             "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
             name="waitlist_position_iff_waitlisted",
@@ -98,6 +100,10 @@ class Registration(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Sign-up order. Drawn at INSERT, which happens under the event's row lock, so
+    # it grows in commit order: lists paged by it never skip a late commit, as
+    # paging by a clock read before the lock could.
+    signup_seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     given_name: Mapped[str] = mapped_column(String(100))

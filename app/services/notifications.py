@@ -115,7 +115,7 @@ async def _active_registrations(session: AsyncSession, event: Event) -> list[Reg
         select(Registration)
         .options(joinedload(Registration.event))
         .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
-        .order_by(Registration.created_at, Registration.id)
+        .order_by(Registration.signup_seq)
     )
     return list(await session.scalars(query))
 

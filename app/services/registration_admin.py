@@ -10,12 +10,8 @@ from app.errors import NotFound
 from app.mail import outbox
 from app.models import Event, Registration
 from app.schemas.admin import EmailRead
-from app.services.pagination import Keyset, Page, keyset_page
+from app.services.pagination import Page, keyset_page
 from app.services.registration_filters import RegistrationFilters, filtered_registrations
-
-REGISTRATION_KEYSET = Keyset(
-    created_at=Registration.created_at, id=Registration.id, id_type=uuid.UUID
-)
 
 
 async def list_registrations(
@@ -30,7 +26,7 @@ async def list_registrations(
     return await keyset_page(
         session,
         filtered_registrations(event, filters),
-        keyset=REGISTRATION_KEYSET,
+        order=Registration.signup_seq,
         limit=limit,
         cursor=cursor,
     )

@@ -54,11 +54,11 @@ def apply_filters(query: AnySelect, filters: RegistrationFilters) -> AnySelect:
 
 
 def filtered_registrations(event: Event, filters: RegistrationFilters) -> RegistrationQuery:
-    """The event's registrations matching `filters`, oldest first (created_at, then id)."""
+    """The event's registrations matching `filters`, in sign-up order."""
     query = (
         select(Registration)
         .options(joinedload(Registration.event))
         .where(Registration.event_id == event.id)
-        .order_by(Registration.created_at, Registration.id)
+        .order_by(Registration.signup_seq)
     )
     return apply_filters(query, filters)
