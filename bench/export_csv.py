@@ -59,7 +59,7 @@ async def _copy(url: str) -> int:
     columns = ", ".join("'" + c + "'" if c == "event_slug" else c for c in COLUMNS)
     try:
         await conn.copy_from_query(
-            f"SELECT {columns} FROM registrations WHERE event_id = 1 ORDER BY created_at, id",
+            f"SELECT {columns} FROM registrations WHERE event_id = 1 ORDER BY signup_seq",
             output=sink,
             format="csv",
             header=True,
