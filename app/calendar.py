@@ -1,14 +1,15 @@
 """iCalendar files for a registrant's calendar."""
 
 from datetime import date, datetime
+from email.utils import parseaddr
 from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone
+from icalendar import Calendar, Timezone, vCalAddress, vText
 from icalendar import Event as VEvent
 
-from app.models import Event, Registration
+from app.models import Event, Registration, RegistrationStatus
 
 PRODID = "-//Side-event registration//RSVP//EN"
 
@@ -41,16 +42,48 @@ def standing_method(registration: Registration) -> str:
     return "PUBLISH"
 
 
+def entry_status(registration: Registration, method: str) -> str:
+    """CONFIRMED only for a seat; a waitlisted or pending registrant's entry is TENTATIVE."""
+    if method == "CANCEL":
+        return "CANCELLED"
+    if registration.status == RegistrationStatus.confirmed:
+        return "CONFIRMED"
+    return "TENTATIVE"
+
+
+def entry_sequence(event: Event, method: str) -> int:
+    """The SEQUENCE of a registrant's entry: the event's, one higher for a cancellation.
+
+    The UID is per registration, and a registration that ends (cancelled, declined)
+    never has an entry published again; the event's sequence is raised on every
+    change registrants are told of. So a CANCEL at `ical_sequence + 1` is above
+    every PUBLISH that registrant was sent or could download, and stays so.
+    """
+    return event.ical_sequence + 1 if method == "CANCEL" else event.ical_sequence
+
+
+def organizer(event: Event, mail_from: str) -> vCalAddress:
+    """ORGANIZER (RFC 5546 wants it for PUBLISH and CANCEL): MAIL_FROM's address,
+    named after the event's organisers (or MAIL_FROM's display name)."""
+    name, address = parseaddr(mail_from)
+    value = vCalAddress(f"mailto:{address or 'noreply@localhost'}")
+    cn = ", ".join(event.organisers) or name
+    if cn:
+        value.params["cn"] = vText(cn)
+    return value
+
+
 def build_calendar(
     *,
     event: Event,
     registration: Registration,
     base_url: str,
+    mail_from: str,
     manage_url: str | None,
     now: datetime,
     method: str = "PUBLISH",
 ) -> bytes:
-    """The event as one entry; its SEQUENCE is the event's, raised on each change."""
+    """The event as one entry; see `entry_sequence` and `entry_status`."""
     zone = ZoneInfo(event.timezone)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -61,18 +94,19 @@ def build_calendar(
 
     entry = VEvent()
     entry.add("uid", registration_uid(registration, base_url))
-    entry.add("sequence", event.ical_sequence)
+    entry.add("sequence", entry_sequence(event, method))
     entry.add("dtstamp", now)
     entry.add("dtstart", event.starts_at.astimezone(zone))
     entry.add("dtend", event.ends_at.astimezone(zone))
     entry.add("summary", event.title)
     entry.add("location", event.venue)
+    entry.add("organizer", organizer(event, mail_from))
     link = f"Your registration: {manage_url}" if manage_url else None
     description = "\n\n".join(part for part in (event.summary, link) if part)
     entry.add("description", description)
     if manage_url:
         entry.add("url", manage_url)
-    entry.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    entry.add("status", entry_status(registration, method))
     calendar.add_component(entry)
     ical: bytes = calendar.to_ical()
     return ical

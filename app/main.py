@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.form_guard = form_guard(app.state.signing_key, settings)
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, page_refusal=pages.too_large_page
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

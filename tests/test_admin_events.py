@@ -107,3 +107,14 @@ async def test_editing_an_unknown_event_is_not_found(
         f"{EVENTS}/no-such-event", json={"capacity": 3}, headers=await auth_headers()
     )
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+async def test_a_called_off_event_can_no_longer_be_edited(
+    event: object, auth_headers: AuthHeaders, client: httpx.AsyncClient
+) -> None:
+    owner = await auth_headers()
+    assert (await client.post(f"{EVENTS}/side-event/cancel", headers=owner)).status_code == 200
+    response = await client.patch(f"{EVENTS}/side-event", json={"venue": "Room 7"}, headers=owner)
+    assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
+    assert "called off" in response.json()["detail"]
+    assert (await client.get("/api/events/side-event")).json()["venue"] != "Room 7"

@@ -20,7 +20,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
+from app.models import Language
 from app.services.event_admin import seed_event
+from app.web import i18n
 from tests.conftest import FakeClock, event_fields
 from tests.live_server import free_port, serve
 
@@ -79,6 +81,13 @@ async def live_url(
     engine = create_engine(database_url, pool_size=1)
     async with create_sessionmaker(engine)() as session, session.begin():
         await seed_event(session, event_fields(), now=live_clock.now())
+        # For the result pages without a seat: full (waitlist) and reviewed first.
+        await seed_event(session, event_fields(slug="full-event", capacity=0), now=live_clock.now())
+        await seed_event(
+            session,
+            event_fields(slug="reviewed-event", approval_required=True),
+            now=live_clock.now(),
+        )
     await engine.dispose()
     port = free_port()
     settings = Settings(
@@ -134,8 +143,8 @@ def send(page: Page, clock: FakeClock) -> None:
     page.click("form button[type=submit]")
 
 
-def sign_up(page: Page, clock: FakeClock, lang: str = "en") -> None:
-    page.goto(f"/events/side-event?lang={lang}")
+def sign_up(page: Page, clock: FakeClock, lang: str = "en", slug: str = "side-event") -> None:
+    page.goto(f"/events/{slug}?lang={lang}")
     fill_form(page, f"{uuid.uuid4().hex[:10]}@example.org")
     send(page, clock)
     expect(page).to_have_url(re.compile(r"/r/[^/?]+\?done=signed-up$"))
@@ -184,26 +193,57 @@ def test_errors_show_a_focused_summary_and_keep_values(
     assert page.locator("#given_name").evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
 
-def test_cancel_through_the_manage_page(page: Page, live_clock: FakeClock) -> None:
-    sign_up(page, live_clock)
-    page.get_by_role("link", name="Cancel your registration").click()
-    expect(page.locator("h1")).to_have_text("Are you sure you want to cancel your registration?")
+def gettext(lang: str) -> Callable[[str], str]:
+    return i18n.translations(Language(lang)).gettext
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_cancel_through_the_manage_page(page: Page, live_clock: FakeClock, lang: str) -> None:
+    _ = gettext(lang)
+    sign_up(page, live_clock, lang)
+    page.locator("#main a[href$='/cancel']").click()
+    expect(page.locator("h1")).to_have_text(_("Are you sure you want to cancel your registration?"))
     assert_accessible(page)
-    page.get_by_role("button", name="Yes, cancel my registration").click()
+    page.screenshot(path=screenshot(f"cancel-{lang}-1280.png"), full_page=True)
+    page.get_by_role("button", name=_("Yes, cancel my registration")).click()
 
-    expect(page.locator("[role=status]")).to_have_text("Your registration has been cancelled.")
-    expect(page.locator("#status h1")).to_have_text("Your registration is cancelled")
-    expect(page.get_by_role("link", name="Cancel your registration")).to_have_count(0)
-
-
-def test_edit_through_the_manage_page(page: Page, live_clock: FakeClock) -> None:
-    sign_up(page, live_clock)
-    page.get_by_role("link", name="Change your details").click()
+    expect(page.locator("[role=status]")).to_have_text(_("Your registration has been cancelled."))
+    expect(page.locator("#status h1")).to_have_text(_("Your registration is cancelled"))
+    expect(page.locator("a[href$='/cancel']")).to_have_count(0)
+    # The way back to register again, inside the status panel.
+    expect(page.locator("#status a[href^='/events/side-event']")).to_have_text(_("Register again"))
     assert_accessible(page)
+    page.screenshot(path=screenshot(f"cancelled-{lang}-1280.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_edit_through_the_manage_page(page: Page, live_clock: FakeClock, lang: str) -> None:
+    _ = gettext(lang)
+    sign_up(page, live_clock, lang)
+    page.locator("#main a[href$='/edit']").click()
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"edit-{lang}-1280.png"), full_page=True)
     page.fill("#job_title", "Mayor")
-    page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("[role=status]")).to_have_text("Your details have been updated.")
+    page.get_by_role("button", name=_("Save changes")).click()
+    expect(page.locator("[role=status]")).to_have_text(_("Your details have been updated."))
     expect(page.locator("main")).to_contain_text("Mayor")
+
+
+@pytest.mark.parametrize(
+    "slug,heading",
+    [
+        ("full-event", "You are number %(position)s on the waitlist"),
+        ("reviewed-event", "Your registration is waiting for approval"),
+    ],
+)
+def test_result_pages_without_a_seat_are_accessible(
+    page: Page, live_clock: FakeClock, slug: str, heading: str
+) -> None:
+    sign_up(page, live_clock, slug=slug)
+    expect(page.locator("#status h1")).to_have_text(re.compile(heading.split("%")[0]))
+    expect(page.locator("a[href$='/calendar.ics']")).to_have_count(0)
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"result-{slug}-1280.png"), full_page=True)
 
 
 def test_switch_to_french_and_to_arabic(page: Page) -> None:

@@ -1,7 +1,10 @@
 """What registrants receive: parsed from a real SMTP server after the sender ran."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -9,6 +12,7 @@ import icalendar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import get_settings
 from app.errors import InvalidTransition
 from app.models import RegistrationStatus
 from app.services import notifications
@@ -17,6 +21,7 @@ from app.services.events import cancel_event, get_event
 from app.services.registrations import get_by_token
 from tests.conftest import (
     BASE_URL,
+    AuthHeaders,
     FakeClock,
     MakeEvent,
     SendQueued,
@@ -70,8 +75,9 @@ async def test_signup_confirmation_has_text_and_html_with_time_venue_and_manage_
     assert str(message["Subject"]).startswith("Registration confirmed: Local Government")
     assert message["To"].addresses[0].addr_spec == "mayor@cuenca.example"
     for body in (text_of(message), html_of(message)):
-        assert "Friday, October 4, 2013" in body
-        assert "1:15\u202fPM" in body or "1:15 PM" in body
+        # UN house style (en_GB), as on the pages: day before month, 24-hour clock.
+        assert "Friday, 4 October 2013, 13:15" in body
+        assert "October 4" not in body
         assert VENUE in body
         assert created["manage_url"] in body
     assert manage_url_in(message) == created["manage_url"]
@@ -405,3 +411,94 @@ async def test_an_event_cannot_be_cancelled_twice(
         await cancel_event(session, event=side_event, now=clock.now())
         with pytest.raises(InvalidTransition):
             await cancel_event(session, event=side_event, now=clock.now())
+
+
+async def test_manage_links_open_the_page_in_the_registrants_language(
+    event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
+) -> None:
+    created = (await signup(email="delegue@example.org", language="fr")).json()
+    message = await received_by(smtp_server, send_queued, "delegue@example.org")
+    assert f"{created['manage_url']}?lang=fr" in text_of(message)
+    assert f"{created['manage_url']}?lang=fr" in html_of(message)
+
+
+SelfOrOrganiser = Callable[[httpx.AsyncClient, dict[str, Any], dict[str, str]], Awaitable[object]]
+
+
+async def cancels_themselves(
+    client: httpx.AsyncClient, created: dict[str, Any], owner: dict[str, str]
+) -> object:
+    return await client.post(own_path(created, "/cancel"))
+
+
+async def organiser_cancels(
+    client: httpx.AsyncClient, created: dict[str, Any], owner: dict[str, str]
+) -> object:
+    path = f"/api/admin/events/side-event/registrations/{created['id']}/cancel"
+    return await client.post(path, headers=owner)
+
+
+@pytest.mark.parametrize(
+    "cancel", [cancels_themselves, organiser_cancels], ids=lambda f: f.__name__
+)
+async def test_a_cancelled_seat_is_removed_from_the_calendar(
+    cancel: SelfOrOrganiser,
+    event: object,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    auth_headers: AuthHeaders,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+) -> None:
+    created = (await signup(email="delegate@example.org", language="en")).json()
+    confirmation = await received_by(smtp_server, send_queued, "delegate@example.org")
+    smtp_server.handler.messages.clear()
+    response = await cancel(client, created, await auth_headers("owner"))
+    assert getattr(response, "status_code", None) == 200
+
+    cancellation = await received_by(smtp_server, send_queued, "delegate@example.org")
+    assert str(cancellation["Subject"]).startswith("Registration cancelled")
+    (added,) = calendar_of(confirmation).walk("VEVENT")
+    calendar = calendar_of(cancellation)
+    (removed,) = calendar.walk("VEVENT")
+    assert str(calendar["method"]) == "CANCEL"
+    assert str(removed["status"]) == "CANCELLED"
+    assert removed["uid"] == added["uid"]
+    assert removed.decoded("sequence") > added.decoded("sequence")
+    assert "the attached calendar file (.ics) removes it" in text_of(cancellation)
+
+
+async def test_a_declined_registrant_gets_a_calendar_cancellation(
+    make_event: MakeEvent,
+    signup: Signup,
+    client: httpx.AsyncClient,
+    auth_headers: AuthHeaders,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+) -> None:
+    # A waitlisted registrant may have added the tentative entry from calendar.ics.
+    await make_event(capacity=0)
+    created = (await signup(email="waiting@example.org", language="en")).json()
+    tentative = await client.get(own_path(created, "/calendar.ics"))
+    (entry,) = icalendar.Calendar.from_ical(tentative.content).walk("VEVENT")
+    await send_queued()
+    smtp_server.handler.messages.clear()
+    path = f"/api/admin/events/side-event/registrations/{created['id']}/decline"
+    assert (await client.post(path, headers=await auth_headers("owner"))).status_code == 200
+
+    declined = await received_by(smtp_server, send_queued, "waiting@example.org")
+    calendar = calendar_of(declined)
+    (removed,) = calendar.walk("VEVENT")
+    assert (str(calendar["method"]), str(removed["status"])) == ("CANCEL", "CANCELLED")
+    assert removed["uid"] == entry["uid"]
+    assert removed.decoded("sequence") > entry.decoded("sequence")
+
+
+async def test_every_calendar_names_its_organiser_from_mail_from(
+    event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
+) -> None:
+    await signup(email="delegate@example.org", language="en")
+    message = await received_by(smtp_server, send_queued, "delegate@example.org")
+    (entry,) = calendar_of(message).walk("VEVENT")
+    assert str(entry["organizer"]) == f"mailto:{parseaddr(get_settings().mail_from)[1]}"
+    assert entry["organizer"].params["CN"] == "JMDI, UNITAR, KNOMAD"

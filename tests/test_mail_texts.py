@@ -67,5 +67,5 @@ def test_an_event_over_midnight_shows_both_days() -> None:
         "America/New_York",
         "en",
     )
-    assert text.startswith("Friday, October 4, 2013, 6:00")
-    assert "Saturday, October 5, 2013, 2:00" in text
+    assert text.startswith("Friday, 4 October 2013, 18:00")
+    assert "Saturday, 5 October 2013, 02:00" in text

@@ -53,3 +53,24 @@ async def test_stats_equal_independent_counts(
     assert stats["seats_left"] == max(0, 20 - statuses["confirmed"])
     # Made directly, not through sign-up: no e-mail was queued for them.
     assert stats["emails_by_state"] == {"pending": 0, "sent": 0, "failed": 0}
+
+
+async def test_a_called_off_event_has_no_seats_and_no_attendees(
+    make_event: MakeEvent,
+    make_registration: MakeRegistration,
+    client: httpx.AsyncClient,
+    auth_headers: AuthHeaders,
+) -> None:
+    await make_event(capacity=10)
+    await make_registration("checked_in")
+    await make_registration("confirmed")
+    owner = await auth_headers("owner")
+    before = (await client.get("/api/admin/events/side-event/stats", headers=owner)).json()
+    assert (before["checked_in"], before["seats_left"]) == (1, 8)
+
+    await client.post("/api/admin/events/side-event/cancel", headers=owner)
+    stats = (await client.get("/api/admin/events/side-event/stats", headers=owner)).json()
+    # Everyone is cancelled with the event: no one who checked in is an attendee now.
+    assert stats["by_status"]["cancelled"] == 2
+    assert (stats["checked_in"], stats["seats_left"]) == (0, 0)
+    assert (await client.get("/api/events/side-event")).json()["seats_left"] == 0

@@ -24,6 +24,8 @@ _templates = Environment(
 )
 
 _SEAT_KINDS = {MailKind.confirmed, MailKind.promoted}
+# The registration is over: the attached CANCEL removes the entry (event_cancelled says so itself).
+_OVER_KINDS = {MailKind.cancelled, MailKind.declined}
 
 # Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
 _SEVEN_BIT = policy.default.clone(cte_type="7bit")
@@ -63,6 +65,8 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
     if letter.calendar is not None and letter.calendar.method == "PUBLISH":
         notes.append(text["calendar_added"])
+    elif letter.calendar is not None and letter.kind in _OVER_KINDS:
+        notes.append(text["calendar_removed"])
     context: dict[str, Any] = {
         "t": text,
         "language": language,

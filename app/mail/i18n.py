@@ -10,6 +10,8 @@ from babel.dates import format_date, format_time, get_timezone_name
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 FALLBACK = "en"
+# Dates the UN way, as on the pages: "Friday, 4 October 2013", not the US order.
+_FORMAT_LOCALES = {"en": "en_GB"}
 EN_DASH = " \u2013 "
 
 
@@ -34,8 +36,9 @@ def texts(language: str, kind: str, **values: object) -> dict[str, str]:
 
 
 def event_time(starts_at: datetime, ends_at: datetime, zone_name: str, language: str) -> str:
-    """E.g. "Friday, October 4, 2013, 1:15 PM to 2:45 PM (Eastern Daylight Time)", dashed."""
-    locale = mail_language(language)
+    """E.g. "Friday, 4 October 2013, 13:15 to 14:45 (Eastern Daylight Time)", dashed."""
+    language = mail_language(language)
+    locale = _FORMAT_LOCALES.get(language, language)
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
 

@@ -31,13 +31,19 @@ async def enqueue(
 ) -> OutboxMessage:
     """Render the message for `registration` (event loaded) and queue it in this transaction."""
     settings = get_settings()
-    manage_url = f"{settings.base_url}/r/{manage_token}" if manage_token else None
+    # The page opens in the registrant's language, whatever the browser prefers.
+    manage_url = (
+        f"{settings.base_url}/r/{manage_token}?lang={registration.language.value}"
+        if manage_token
+        else None
+    )
     calendar = None
     if calendar_method is not None:
         data = build_calendar(
             event=registration.event,
             registration=registration,
             base_url=settings.base_url,
+            mail_from=settings.mail_from,
             manage_url=manage_url,
             now=now,
             method=calendar_method,

@@ -115,6 +115,7 @@ async def calendar_file(
         event=registration.event,
         registration=registration,
         base_url=settings.base_url,
+        mail_from=settings.mail_from,
         manage_url=f"{settings.base_url}/r/{token}",
         now=clock.now(),
         method=standing_method(registration),

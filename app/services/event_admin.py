@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, InvalidChange
+from app.errors import Conflict, InvalidChange, InvalidTransition
 from app.models import Event, Organiser
 from app.schemas.event import EventFields, EventUpdate
 from app.services import audit, notifications
@@ -65,8 +65,15 @@ async def update_event(
 ) -> Event:
     """Apply the edit; freed seats go to the waitlist, and a new time or venue is announced.
 
-    `actor` None is the `rsvp` command.
+    `actor` None is the `rsvp` command. A called-off event is not edited (409): its
+    registrations are all cancelled and it will not open again.
     """
+    current = await get_event(session, slug, lock=True)
+    if current.cancelled_at is not None:
+        raise InvalidTransition(
+            "This event has been called off, so it can no longer be edited. "
+            "Create a new event to hold it on another date."
+        )
     event, _ = await _update_event(session, slug=slug, changes=changes, actor=actor, now=now)
     return event
 

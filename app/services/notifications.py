@@ -82,11 +82,15 @@ async def manage_link_requested(
 async def _tell_status(
     session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
 ) -> None:
-    """A registration still active gets its manage link; one that is over, none."""
+    """A registration still active gets its manage link; one that is over, none, and
+    a METHOD:CANCEL that removes any entry from the registrant's calendar (the one
+    from the confirmation, or a tentative one downloaded while waiting)."""
     if registration.is_active:
         await _with_link(session, registration, kind, now)
     else:
-        await enqueue(session, kind=kind, registration=registration, now=now)
+        await enqueue(
+            session, kind=kind, registration=registration, now=now, calendar_method="CANCEL"
+        )
 
 
 async def status_changed(

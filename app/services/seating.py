@@ -24,6 +24,9 @@ async def count_with_status(
 
 
 async def seats_left(session: AsyncSession, event: Event) -> int:
+    """Free seats; none once the event is called off."""
+    if event.cancelled_at is not None:
+        return 0
     confirmed = await count_with_status(session, event.id, RegistrationStatus.confirmed)
     return max(0, event.capacity - confirmed)
 

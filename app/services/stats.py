@@ -22,7 +22,11 @@ async def _counts(session: AsyncSession, event: Event, column: Any, *where: Any)
 
 
 async def event_stats(session: AsyncSession, event: Event) -> EventStats:
-    """Statuses count every registration; affiliation and country count the active ones."""
+    """Statuses count every registration; affiliation and country count the active ones.
+
+    `checked_in` counts confirmed registrations that have arrived: a check-in of a
+    registration cancelled since (say, with the event) is not an attendee.
+    """
     active = Registration.status.in_(ACTIVE_STATUSES)
     by_status = await _counts(session, event, Registration.status)
     by_affiliation = await _counts(session, event, Registration.affiliation_type, active)
@@ -32,7 +36,9 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
     per_day: dict[date, int] = await _counts(session, event, day)
     checked_in = await session.scalar(
         select(func.count()).where(
-            Registration.event_id == event.id, Registration.checked_in_at.is_not(None)
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.confirmed,
+            Registration.checked_in_at.is_not(None),
         )
     )
     return EventStats(

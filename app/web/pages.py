@@ -7,12 +7,14 @@ a redirect (Post/Redirect/Get), or the form again with its errors.
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.errors import AppError, InvalidTransition
@@ -57,6 +59,15 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         ),
     ),
     "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
+    # Requests no page can answer (FastAPI's 422, the body limit's 413).
+    "bad_request": (
+        N_("This page could not be shown"),
+        N_("Check the address, or use the link you were sent."),
+    ),
+    "payload_too_large": (
+        N_("Your form is too long"),
+        N_("Please shorten your answers, then send the form again."),
+    ),
 }
 DONE_MESSAGES = {
     "signed-up": N_(
@@ -85,13 +96,35 @@ class PageRoute(APIRoute):
                 return page(request).render(
                     "message.html", status_code=error.status_code, title=title, message=message
                 )
+            except RequestValidationError:
+                return error_page(request, "bad_request", status_code=422)
 
         return handle_on_page
 
 
+def error_page(request: Request, code: str, *, status_code: int) -> HTMLResponse:
+    title, message = ERROR_PAGES[code]
+    return page(request).render(
+        "message.html", status_code=status_code, title=title, message=message
+    )
+
+
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Token = Annotated[str, Path(min_length=1, max_length=128)]
+
+def too_large_page(request: Request) -> HTMLResponse | None:
+    """The body limit's 413 as a page, in the page's language, for a page's address.
+
+    None for any other address (the API's JSON answer stands). Called by
+    `app.middleware.BodySizeLimit`, before routing, hence the match by hand.
+    """
+    if not any(route.matches(request.scope)[0] != Match.NONE for route in router.routes):
+        return None
+    return error_page(request, "payload_too_large", status_code=413)
+
+
+# Any text: a token that cannot exist is the same "not valid" page as an unknown one.
+Token = str
 
 
 def _when(starts: datetime, ends: datetime, zone: str, lang: Language) -> dict[str, str]:
@@ -214,6 +247,7 @@ def _registration_view(page: Page, registration: Registration) -> dict[str, Any]
         "event": event,
         "when": _when(event.starts_at, event.ends_at, event.timezone, page.lang),
         "active": registration.is_active,
+        "registration_open": event.registration_open_at(page.clock.now()),
         "cancellable": registration.is_active and registration.checked_in_at is None,
         "affiliation": page.gettext(AFFILIATION_LABELS[registration.affiliation_type]),
         "country": names.get(registration.country or "", ""),
