@@ -49,7 +49,13 @@ async def test_illegal_action_is_refused_and_changes_nothing(
     before = await read(client, headers, registration.id)
     response = await act(client, headers, registration.id, action)
     assert response.status_code == 409
-    assert response.json()["code"] == "invalid_transition"
+    body = response.json()
+    assert (body["code"], body["stage"]) == ("invalid_transition", stage)
+    # Once checked in, the refusal says when: the time of the (first) check-in.
+    if stage == Stage.checked_in:
+        assert moment(body["checked_in_at"]) == moment(before["checked_in_at"])
+    else:
+        assert body.get("checked_in_at") is None
     assert await read(client, headers, registration.id) == before
 
 
