@@ -2,6 +2,7 @@
 
 Missing, unknown, expired or revoked token: 401. A role below the endpoint's: 403.
 Otherwise the endpoint's success status. Roles rank viewer < staff < owner.
+A refused request changes no stored data.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.tokens import ticket_code
@@ -106,6 +109,19 @@ def _fill(value: Any, **names: str) -> Any:
     return value
 
 
+# What an organiser request may change; a refused one must leave all of it as it was.
+CHANGEABLE = ["events", "registrations", "email_outbox", "audit_entries", "manage_tokens"]
+
+
+async def stored_data(sessionmaker: async_sessionmaker[AsyncSession]) -> list[list[str]]:
+    """Every row of the tables organisers' requests write to."""
+    async with sessionmaker() as session:
+        return [
+            list(await session.scalars(text(f"SELECT to_jsonb(t)::text FROM {table} t ORDER BY 1")))
+            for table in CHANGEABLE
+        ]
+
+
 @pytest.mark.parametrize("credential", BAD_TOKENS + ROLES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_endpoint_answers_as_the_role_table_says(
@@ -118,10 +134,12 @@ async def test_endpoint_answers_as_the_role_table_says(
     clock: FakeClock,
     settings: Settings,
     ticket_key: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     registration, _ = await make_registration(endpoint.stage)
     names = {"id": str(registration.id), "ticket": ticket_code(registration.id, ticket_key)}
     headers = await credential_headers(credential, auth_headers, client, clock, settings)
+    before = await stored_data(sessionmaker)
 
     response = await client.request(
         endpoint.method,
@@ -137,3 +155,5 @@ async def test_endpoint_answers_as_the_role_table_says(
         assert response.json()["code"] == "unauthorized"
     if expected == 403:
         assert response.json()["code"] == "forbidden"
+    if expected in (401, 403):
+        assert await stored_data(sessionmaker) == before, "a refused request changed data"
