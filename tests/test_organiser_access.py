@@ -2,9 +2,10 @@
 
 Missing, unknown, expired or revoked token: 401. A role below the endpoint's: 403.
 Otherwise the endpoint's success status. Roles rank viewer < staff < owner.
-A refused request changes no stored data.
+A refused request changes no stored data, and the walk covers every organiser route.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.services.transitions import Action
 from app.tokens import ticket_code
 from tests.conftest import AuthHeaders, FakeClock, MakeRegistration
 
@@ -157,3 +159,23 @@ async def test_endpoint_answers_as_the_role_table_says(
         assert response.json()["code"] == "forbidden"
     if expected in (401, 403):
         assert await stored_data(sessionmaker) == before, "a refused request changed data"
+
+
+def route_of(endpoint: Endpoint) -> tuple[str, str]:
+    """The endpoint's route as the OpenAPI document names it, e.g. .../{slug}/stats."""
+    path = endpoint.path.replace("side-event", "{slug}").replace("{id}", "{registration_id}")
+    return endpoint.method, re.sub(
+        r"\{registration_id\}/[a-z-]+$", "{registration_id}/{action}", path
+    )
+
+
+def test_the_walk_covers_every_organiser_route_and_every_action(app: Any) -> None:
+    organiser_routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(("/api/admin/", "/api/auth/")) and path != "/api/auth/token"
+        for method in operations
+    }
+    assert organiser_routes == {route_of(endpoint) for endpoint in ENDPOINTS}
+    walked_actions = {e.path.rsplit("/", 1)[1] for e in ENDPOINTS if e.path.startswith(f"{REG}/")}
+    assert walked_actions == set(Action)
