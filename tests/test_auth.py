@@ -11,7 +11,7 @@ from app.auth.throttle import PER_ACCOUNT, LoginThrottle
 from app.config import Settings
 from app.models import OrganiserRole
 from app.services.organisers import create_organiser
-from tests.conftest import BASE_URL, ORGANISER_PASSWORD, FakeClock, MakeOrganiser
+from tests.conftest import BASE_URL, ORGANISER_PASSWORD, AuthHeaders, FakeClock, MakeOrganiser
 
 TOKEN = "/api/auth/token"
 
@@ -54,6 +54,17 @@ async def test_signing_out_revokes_the_token(
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
     assert (await client.get("/api/admin/events", headers=headers)).status_code == 401
+
+
+async def test_a_token_works_until_the_moment_it_expires(
+    auth_headers: AuthHeaders, client: httpx.AsyncClient, clock: FakeClock, settings: Settings
+) -> None:
+    headers = await auth_headers("viewer")
+    clock.advance(hours=settings.organiser_token_hours, seconds=-1)
+    assert (await client.get("/api/admin/events", headers=headers)).status_code == 200
+    clock.advance(seconds=1)
+    response = await client.get("/api/admin/events", headers=headers)
+    assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
 
 
 @pytest.fixture

@@ -2,16 +2,21 @@
 
 Missing, unknown, expired or revoked token: 401. A role below the endpoint's: 403.
 Otherwise the endpoint's success status. Roles rank viewer < staff < owner.
+A refused request changes no stored data, and the walk covers every organiser route.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.services.transitions import Action
 from app.tokens import ticket_code
 from tests.conftest import AuthHeaders, FakeClock, MakeRegistration
 
@@ -106,6 +111,19 @@ def _fill(value: Any, **names: str) -> Any:
     return value
 
 
+# What an organiser request may change; a refused one must leave all of it as it was.
+CHANGEABLE = ["events", "registrations", "email_outbox", "audit_entries", "manage_tokens"]
+
+
+async def stored_data(sessionmaker: async_sessionmaker[AsyncSession]) -> list[list[str]]:
+    """Every row of the tables organisers' requests write to."""
+    async with sessionmaker() as session:
+        return [
+            list(await session.scalars(text(f"SELECT to_jsonb(t)::text FROM {table} t ORDER BY 1")))
+            for table in CHANGEABLE
+        ]
+
+
 @pytest.mark.parametrize("credential", BAD_TOKENS + ROLES)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 async def test_endpoint_answers_as_the_role_table_says(
@@ -118,10 +136,12 @@ async def test_endpoint_answers_as_the_role_table_says(
     clock: FakeClock,
     settings: Settings,
     ticket_key: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     registration, _ = await make_registration(endpoint.stage)
     names = {"id": str(registration.id), "ticket": ticket_code(registration.id, ticket_key)}
     headers = await credential_headers(credential, auth_headers, client, clock, settings)
+    before = await stored_data(sessionmaker)
 
     response = await client.request(
         endpoint.method,
@@ -137,3 +157,25 @@ async def test_endpoint_answers_as_the_role_table_says(
         assert response.json()["code"] == "unauthorized"
     if expected == 403:
         assert response.json()["code"] == "forbidden"
+    if expected in (401, 403):
+        assert await stored_data(sessionmaker) == before, "a refused request changed data"
+
+
+def route_of(endpoint: Endpoint) -> tuple[str, str]:
+    """The endpoint's route as the OpenAPI document names it, e.g. .../{slug}/stats."""
+    path = endpoint.path.replace("side-event", "{slug}").replace("{id}", "{registration_id}")
+    return endpoint.method, re.sub(
+        r"\{registration_id\}/[a-z-]+$", "{registration_id}/{action}", path
+    )
+
+
+def test_the_walk_covers_every_organiser_route_and_every_action(app: Any) -> None:
+    organiser_routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(("/api/admin/", "/api/auth/")) and path != "/api/auth/token"
+        for method in operations
+    }
+    assert organiser_routes == {route_of(endpoint) for endpoint in ENDPOINTS}
+    walked_actions = {e.path.rsplit("/", 1)[1] for e in ENDPOINTS if e.path.startswith(f"{REG}/")}
+    assert walked_actions == set(Action)
