@@ -457,3 +457,30 @@ def test_create_organiser_checks_a_given_password_before_the_database(
     assert "at least 12" in result.stderr
     assert "Could not connect" not in result.stderr
 
+
+def test_worker_without_its_database_backs_off_and_logs_one_line_per_failure(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen([*RSVP, "worker"], env=unreachable_env, stderr=sink)
+        try:
+            deadline = time.monotonic() + 60
+            while "poll failed" not in log.read_text():
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            time.sleep(3)  # a poll each 0.1 s would fail some 30 times meanwhile
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+    lines = log.read_text().splitlines()
+    failures = [line for line in lines if "poll failed" in line]
+    assert 3 <= len(failures) <= 7, lines
+    waits = [float(re.search(r"next try in ([\d.]+) s", line)[1]) for line in failures]  # type: ignore[index]
+    assert waits == pytest.approx([0.1 * 2**n for n in range(len(waits))]), waits
+    for n, line in enumerate(failures, start=1):
+        assert f"({n} in a row;" in line
+        assert f"Could not connect to the database {_where(unreachable_env)}" in line
+    assert "Traceback" not in log.read_text()
+    assert PASSWORD_IN_URL not in log.read_text()
+    assert lines[-1].endswith("e-mail worker stopped")

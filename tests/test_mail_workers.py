@@ -21,7 +21,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.mail.outbox import queue_message
 from app.mail.transport import transport_for
-from app.mail.worker import deliver_due
+from app.mail.worker import MAX_BACKOFF_SECONDS, backoff_seconds, deliver_due
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
 from app.services.event_admin import seed_event
@@ -200,3 +200,12 @@ async def test_the_served_app_leaves_sending_to_a_separate_worker_when_told(
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0.5)
     assert smtp_server.handler.messages == []
+
+
+def test_failed_polls_back_off_exponentially_up_to_a_cap() -> None:
+    waits = [backoff_seconds(n, poll_seconds=2) for n in range(1, 10)]
+    assert waits[:5] == [2, 4, 8, 16, 32]
+    assert waits[5:] == [MAX_BACKOFF_SECONDS] * 4
+    assert backoff_seconds(10_000, poll_seconds=2) == MAX_BACKOFF_SECONDS
+    # A poll interval longer than the cap is never shortened.
+    assert backoff_seconds(3, poll_seconds=600) == 600
