@@ -35,20 +35,19 @@ fail() {
     exit 1
 }
 
-# Stop `make run` as Ctrl-C would, but gently: SIGTERM to the server make runs (the
-# app then stops its embedded PostgreSQL itself), and wait for make to end.
+# Stop `make run` as Ctrl-C would: a signal to its process group (make and the server
+# it runs; the embedded PostgreSQL runs in a session of its own, and the app must stop
+# it), then wait for them all to end.
 stop_server() {
     [ -n "$server" ] || return 0
-    local make_pid=$server child
+    local group=$server
     server=
-    for child in $(ps -o pid= --ppid "$make_pid" 2>/dev/null); do
-        kill -TERM "$child" 2>/dev/null || true
-    done
+    kill -TERM -- "-$group" 2>/dev/null || return 0
     local deadline=$((SECONDS + STOP_SECONDS))
-    while kill -0 "$make_pid" 2>/dev/null; do
+    while kill -0 -- "-$group" 2>/dev/null; do
         if [ "$SECONDS" -ge "$deadline" ]; then
-            kill -KILL -- "-$make_pid" 2>/dev/null || true  # its process group (setsid)
-            fail "make run did not stop within ${STOP_SECONDS}s of SIGTERM to the server"
+            kill -KILL -- "-$group" 2>/dev/null || true
+            fail "make run did not stop within ${STOP_SECONDS}s of SIGTERM"
         fi
         sleep 0.2
     done
@@ -83,7 +82,7 @@ export DATA_DIR=$work/data BASE_URL=$base MAIL_WORKER_IN_PROCESS=true
 unset DATABASE_URL SMTP_URL SECRET_KEY
 
 echo "smoke: make run on $base (DATA_DIR=$DATA_DIR)"
-# setsid: a process group of its own, so make and the server it runs stop together.
+# setsid: a process group of its own (its id is make's), to signal make and the server.
 setsid make --no-print-directory run HOST=127.0.0.1 PORT="$port" OWNER_EMAIL="$OWNER" \
     >"$log" 2>&1 </dev/null &
 server=$!
