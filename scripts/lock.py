@@ -49,10 +49,8 @@ def main() -> None:
         check=True,
     ).stdout.splitlines()
     wanted = needed()
-    pins = sorted(
-        (line for line in frozen if canonicalize_name(line.split("==")[0]) in wanted),
-        key=str.lower,
-    )
+    # In pip freeze's own order, so the file reads like its output.
+    pins = [line for line in frozen if canonicalize_name(line.split("==")[0]) in wanted]
     missing = wanted - {canonicalize_name(line.split("==")[0]) for line in pins}
     if missing:
         sys.exit(f"not pinned by pip freeze: {', '.join(sorted(missing))}")
