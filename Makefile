@@ -3,28 +3,38 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Pinned versions of every dependency (`make lock` writes it), so installs are reproducible.
+CONSTRAINTS := constraints.txt
 AXE := node_modules/axe-core/axe.min.js
 # The first owner account, created by `make run` when there is no organiser yet.
 OWNER_EMAIL ?= owner@example.org
+# Where `make run` serves (set BASE_URL too when the port is not 8000: links use it).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: help install run worker test lint format bench clean
+.PHONY: help install lock run worker test smoke lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.12 ...")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV) with $(PYTHON) -m venv: on Debian or Ubuntu, apt-get install python3-venv" >&2; exit 1; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the app with its development tools
+install: $(STAMP) ## Create .venv and install the app with its development tools (pinned by constraints.txt)
 
-run: install ## Migrate, create the side-event if missing, create a first owner and serve on http://127.0.0.1:8000
+lock: install ## Pin what .venv has installed into constraints.txt (after upgrading .venv)
+	$(BIN)/python scripts/lock.py > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	@touch $(STAMP)
+
+run: install ## Migrate, create the side-event if missing, create a first owner and serve on HOST:PORT (127.0.0.1:8000)
 	$(BIN)/rsvp migrate
 	$(BIN)/rsvp seed --if-missing
 	$(BIN)/rsvp create-organiser --if-none --generate-password --email $(OWNER_EMAIL) --role owner
-	$(BIN)/rsvp serve
+	$(BIN)/rsvp serve --host $(HOST) --port $(PORT)
 
 worker: install ## Send queued e-mails (a separate sender; `make run` also sends in-process)
 	$(BIN)/rsvp worker
@@ -36,6 +46,9 @@ $(AXE): package-lock.json
 
 test: install $(if $(shell command -v npm),$(AXE)) ## Run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+smoke: ## `make run` on a free port, then the README's curl lines against it
+	bash scripts/smoke.sh
 
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

@@ -1,41 +1,105 @@
-"""The `rsvp` command."""
+"""The `rsvp` command.
+
+A failure it can explain (the database unreachable, a bad setting) is one line on
+standard error and exit status 1; `rsvp -v ...` adds the traceback.
+"""
 
 import asyncio
 import logging
+import sys
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
-from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.db import (
+    create_engine,
+    create_sessionmaker,
+    embedded_pgdata,
+    start_embedded_postgres,
+    to_asyncpg_url,
+)
+from app.db_errors import explain
 from app.models import OrganiserRole
 
 cli = typer.Typer(
     help="Registration and RSVP service for UN side-events.",
     no_args_is_help=True,
     add_completion=False,
+    # Never print local variables: they hold DATABASE_URL, passwords, SECRET_KEY.
+    pretty_exceptions_show_locals=False,
 )
 
 
+class CommandFailed(Exception):
+    """A failure already told in one line (the cause, if any, is the traceback of -v)."""
+
+
+@dataclass
+class _Run:
+    verbose: bool = False
+    database_url: str | None = None
+
+
+_run = _Run()
+
+
 @cli.callback()
-def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _setup(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of failures.")
+    ] = False,
+) -> None:
+    _run.verbose = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # pgserver narrates every start-up step at INFO; its warnings are what matter.
-    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    quiet = logging.DEBUG if verbose else logging.WARNING
+    # pgserver narrates every start-up step at INFO, Alembic every migration step
+    # ("Context impl", "Will assume transactional DDL"); their warnings are what matter.
+    for name in ("pgserver", "alembic"):
+        logging.getLogger(name).setLevel(quiet)
+
+
+def _database_url() -> str:
+    """DATABASE_URL (for asyncpg), or the embedded server's, started now if need be."""
+    settings = get_settings()
+    if settings.database_url:
+        try:
+            url = to_asyncpg_url(settings.database_url)
+        except ArgumentError as exc:
+            raise CommandFailed(
+                "DATABASE_URL is not a database URL; it should look like "
+                "postgresql+asyncpg://user:password@host:5432/database."
+            ) from exc
+    else:
+        pgdata = embedded_pgdata(settings)
+        try:
+            url = start_embedded_postgres(pgdata)
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandFailed(
+                f"Could not start the embedded PostgreSQL in {pgdata}: {reason}. Check that "
+                "DATA_DIR is writable and has room, or set DATABASE_URL to a PostgreSQL server."
+            ) from exc
+    _run.database_url = url
+    return url
 
 
 @asynccontextmanager
 async def _session() -> AsyncIterator[AsyncSession]:
     """A session on the configured database, for one command."""
-    engine = create_engine(resolve_database_url(get_settings()), pool_size=1)
+    engine = create_engine(_database_url(), pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session:
             yield session
@@ -50,8 +114,7 @@ def migrate(
     """Upgrade the database schema (to the newest revision by default)."""
     from app.migrations import upgrade
 
-    url = resolve_database_url(get_settings())
-    upgrade(url, revision)
+    upgrade(_database_url(), revision)
     typer.echo(f"Database schema is at {revision}.")
 
 
@@ -125,8 +188,22 @@ def create_organiser(
     from app.auth.passwords import WeakPassword, check_strength
     from app.auth.passwords import generate_password as make_password
     from app.errors import Conflict
-    from app.services.organisers import any_organiser
+    from app.services.organisers import any_organiser, checked_email
     from app.services.organisers import create_organiser as create
+
+    # What can be checked here is, before the database or a password prompt.
+    try:
+        email = checked_email(email)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{email!r} is not an e-mail address: {exc}", param_hint="'--email'"
+        ) from exc
+    if password is not None:
+        try:
+            check_strength(password, email=email)
+        except WeakPassword as exc:
+            typer.secho(str(exc), fg="red", err=True)
+            raise typer.Exit(1) from exc
 
     async def exists_any() -> bool:
         async with _session() as session:
@@ -154,7 +231,7 @@ def create_organiser(
     except (ValueError, Conflict) as exc:  # a weak password or a bad e-mail address
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"Created the {role} organiser {email.strip().lower()}.")
+    typer.echo(f"Created the {role} organiser {email}.")
     if generate_password:
         typer.echo(f"Password (shown only this once; only its hash is stored): {password}")
 
@@ -238,5 +315,29 @@ def purge(
     show(asyncio.run(run(commit=True)), "Deleted")
 
 
+def _one_line(exc: Exception) -> str | None:
+    """The failure told in one line, or None for a fault the traceback must show."""
+    if isinstance(exc, CommandFailed):
+        return str(exc)
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return f"Invalid setting: {problems.rstrip('.')}."
+    if _run.database_url is not None:
+        return explain(exc, _run.database_url)
+    return None
+
+
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except Exception as exc:
+        message = _one_line(exc)
+        if message is None:
+            raise
+        if _run.verbose:
+            traceback.print_exception(exc)
+        typer.secho(message, fg="red", err=True)
+        sys.exit(1)

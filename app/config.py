@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     form_min_fill_seconds: float = 3.0
     """A sign-up form sent back sooner than this after it was served is refused as a bot's."""
+    form_max_fill_hours: float = Field(default=24, gt=0)
+    """...and one sent back later than this (a replayed stamp) is asked again too."""
     organiser_token_hours: float = 12
     """How long an organiser's bearer token lasts after sign-in."""
     mail_worker_in_process: bool = True

@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -283,3 +285,202 @@ def test_purge_says_what_it_would_delete_and_deletes_only_when_told(
     done = rsvp(cli_env, "purge", "--yes")
     assert done.returncode == 0
     assert "Deleted: 0 registrations" in done.stdout
+
+
+# Failures told in one line
+
+
+PASSWORD_IN_URL = "hunter2-in-the-url"
+NEW_OWNER = ["create-organiser", "--email", "owner@jmdi.example", "--role", "owner"]
+
+
+@pytest.fixture
+def unreachable_env(tmp_path: Path) -> dict[str, str]:
+    """DATABASE_URL at a closed port on loopback: nothing answers there."""
+    port = free_port()
+    return os.environ | {
+        "DATABASE_URL": f"postgresql+asyncpg://rsvp:{PASSWORD_IN_URL}@127.0.0.1:{port}/rsvp_gone",
+        "DATA_DIR": str(tmp_path / "data"),
+        "MAIL_POLL_SECONDS": "0.1",
+    }
+
+
+def _where(env: dict[str, str]) -> str:
+    url = make_url(env["DATABASE_URL"])
+    return f"{url.username}@{url.host}:{url.port}/{url.database}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["migrate"], id="migrate"),
+        pytest.param(["seed"], id="seed"),
+        pytest.param(["seed", "--if-missing"], id="seed --if-missing"),
+        pytest.param([*NEW_OWNER, "--generate-password"], id="create-organiser"),
+        pytest.param([*NEW_OWNER, "--if-none", "--generate-password"], id="--if-none"),
+        pytest.param(["purge", "--yes"], id="purge"),
+        pytest.param(["purge", "--dry-run"], id="purge --dry-run"),
+    ],
+)
+def test_an_unreachable_database_is_one_clear_line_and_status_1(
+    unreachable_env: dict[str, str], args: list[str]
+) -> None:
+    result = rsvp(unreachable_env, *args)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(f"Could not connect to the database {_where(unreachable_env)}: ")
+    assert "connection refused" in line
+    assert "Check DATABASE_URL" in line
+    assert PASSWORD_IN_URL not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_verbose_adds_the_traceback_to_the_line(unreachable_env: dict[str, str]) -> None:
+    result = rsvp(unreachable_env, "-v", "migrate")
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConnectionRefusedError" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Could not connect to the database {_where(unreachable_env)}")
+    assert PASSWORD_IN_URL not in result.stderr
+
+
+def test_seed_before_migrate_says_to_migrate(cli_env: dict[str, str]) -> None:
+    result = rsvp(cli_env, "seed")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "has no tables yet" in result.stderr
+    assert "Run `rsvp migrate` first." in result.stderr
+
+
+def test_a_database_that_does_not_exist_is_named(cli_env: dict[str, str]) -> None:
+    env = cli_env | {
+        "DATABASE_URL": make_url(cli_env["DATABASE_URL"])
+        .set(database="rsvp_never_created")
+        .render_as_string(hide_password=False)
+    }
+    result = rsvp(env, "migrate")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "/rsvp_never_created does not exist" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_migrate_says_where_the_schema_is_without_alembic_chatter(
+    cli_env: dict[str, str],
+) -> None:
+    result = rsvp(cli_env, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Database schema is at head."
+    assert "alembic" not in result.stderr
+    assert "Context impl" not in result.stderr
+
+
+EVENT = """
+[[events]]
+slug = "athens-roundtable"
+title = "Athens round-table"
+starts_at = 2013-10-03T09:00:00
+ends_at = 2013-10-03T10:00:00
+timezone = "{timezone}"
+venue = "Conference Room 6"
+capacity = 30
+"""
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        pytest.param(
+            EVENT.format(timezone="Mars/Olympus_Mons"),
+            "event 1 (athens-roundtable): timezone: unknown IANA time zone 'Mars/Olympus_Mons'",
+            id="unknown time zone",
+        ),
+        pytest.param(
+            EVENT.format(timezone="../../etc/passwd"),
+            "event 1 (athens-roundtable): timezone: unknown IANA time zone",
+            id="a path for a time zone",
+        ),
+        pytest.param(
+            "events = [1, 2]\n",
+            "event 1: expected an [[events]] table of fields, not 1",
+            id="events not tables",
+        ),
+        pytest.param(
+            EVENT.format(timezone="America/New_York") + '\n[[events]]\nslug = "second"\n',
+            "event 2 (second): title: Field required",
+            id="second event incomplete",
+        ),
+        pytest.param("events = \n", "not valid TOML", id="not TOML"),
+    ],
+)
+def test_seed_with_a_bad_file_names_the_event_and_field(
+    unreachable_env: dict[str, str], tmp_path: Path, content: str, said: str
+) -> None:
+    # The file is read before the database is needed: this one is unreachable.
+    data = tmp_path / "events.toml"
+    data.write_text(content)
+    result = rsvp(unreachable_env, "seed", str(data))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"Could not read {data}: ")
+    assert said in result.stderr
+
+
+def test_create_organiser_checks_the_address_before_anything_else(
+    unreachable_env: dict[str, str],
+) -> None:
+    result = subprocess.run(
+        [*RSVP, "create-organiser", "--email", "not-an-address", "--role", "owner"],
+        env=unreachable_env,
+        input="a password typed in\n" * 4,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not an e-mail address" in result.stderr
+    assert "Password" not in result.stdout + result.stderr  # never asked for
+    assert "Could not connect" not in result.stderr  # nor the database tried
+
+
+def test_create_organiser_checks_a_given_password_before_the_database(
+    unreachable_env: dict[str, str],
+) -> None:
+    result = rsvp(
+        unreachable_env, "create-organiser", "--email", "staff@jmdi.example", "--role", "staff",
+        "--password", "secret",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "at least 12" in result.stderr
+    assert "Could not connect" not in result.stderr
+
+
+def test_worker_without_its_database_backs_off_and_logs_one_line_per_failure(
+    unreachable_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen([*RSVP, "worker"], env=unreachable_env, stderr=sink)
+        try:
+            deadline = time.monotonic() + 60
+            while "poll failed" not in log.read_text():
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            time.sleep(3)  # a poll each 0.1 s would fail some 30 times meanwhile
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0
+    lines = log.read_text().splitlines()
+    failures = [line for line in lines if "poll failed" in line]
+    assert 3 <= len(failures) <= 7, lines
+    waits = [float(re.search(r"next try in ([\d.]+) s", line)[1]) for line in failures]  # type: ignore[index]
+    assert waits == pytest.approx([0.1 * 2**n for n in range(len(waits))]), waits
+    for n, line in enumerate(failures, start=1):
+        assert f"({n} in a row;" in line
+        assert f"Could not connect to the database {_where(unreachable_env)}" in line
+    assert "Traceback" not in log.read_text()
+    assert PASSWORD_IN_URL not in log.read_text()
+    assert lines[-1].endswith("e-mail worker stopped")

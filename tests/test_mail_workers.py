@@ -1,6 +1,7 @@
 """Several senders against one outbox, and a sender killed mid-batch; on real commits."""
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -21,12 +22,12 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.mail.outbox import queue_message
 from app.mail.transport import transport_for
-from app.mail.worker import deliver_due
+from app.mail.worker import MAX_BACKOFF_SECONDS, backoff_seconds, deliver_due, run_worker
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
 from app.services.event_admin import seed_event
 from app.services.events import get_event
-from tests.conftest import SmtpServer, event_fields
+from tests.conftest import SmtpServer, event_fields, free_port
 
 
 @pytest.fixture
@@ -200,3 +201,64 @@ async def test_the_served_app_leaves_sending_to_a_separate_worker_when_told(
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0.5)
     assert smtp_server.handler.messages == []
+
+
+def test_failed_polls_back_off_exponentially_up_to_a_cap() -> None:
+    waits = [backoff_seconds(n, poll_seconds=2) for n in range(1, 10)]
+    assert waits[:5] == [2, 4, 8, 16, 32]
+    assert waits[5:] == [MAX_BACKOFF_SECONDS] * 4
+    assert backoff_seconds(10_000, poll_seconds=2) == MAX_BACKOFF_SECONDS
+    # A poll interval longer than the cap is never shortened.
+    assert backoff_seconds(3, poll_seconds=600) == 600
+
+
+async def test_a_worker_whose_database_comes_back_sends_what_was_queued(
+    outbox_db: str, smtp_server: SmtpServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    message_ids = await fill_outbox(outbox_db, 3)
+    worker_settings = settings.model_copy(
+        update={"smtp_url": smtp_server.url, "mail_poll_seconds": 0.05}
+    )
+    gone = create_engine(f"postgresql+asyncpg://rsvp:pw@127.0.0.1:{free_port()}/x", pool_size=1)
+    back = create_engine(outbox_db, pool_size=2)
+    sessionmaker = create_sessionmaker(gone)
+    stop = asyncio.Event()
+    caplog.set_level(logging.INFO, logger="app.mail.worker")
+    worker = asyncio.create_task(
+        run_worker(
+            sessionmaker,
+            transport_for(worker_settings),
+            settings=worker_settings,
+            clock=SystemClock(),
+            stop=stop,
+        )
+    )
+    try:
+
+        def failed_polls() -> list[str]:
+            return [r.getMessage() for r in caplog.records if "poll failed" in r.getMessage()]
+
+        async def three_failed() -> bool:
+            return len(failed_polls()) >= 3
+
+        await wait_for(three_failed)
+        sessionmaker.configure(bind=back)  # the database is back
+
+        async def all_arrived() -> bool:
+            return set(smtp_server.handler.message_ids()) == message_ids
+
+        await wait_for(all_arrived)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+        await gone.dispose()
+        await back.dispose()
+    failures = failed_polls()
+    for n, line in enumerate(failures, start=1):
+        assert f"({n} in a row;" in line, failures
+    assert all("Could not connect to the database rsvp@127.0.0.1:" in f for f in failures)
+    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)
+    assert any(
+        f"working again after {len(failures)} failed polls" in r.getMessage()
+        for r in caplog.records
+    )

@@ -275,6 +275,44 @@ async def test_form_sent_faster_than_a_person_could_is_asked_again(
     assert again.status_code == 303
 
 
+async def test_form_kept_open_a_day_is_asked_again_not_taken(
+    event: object, client: httpx.AsyncClient, clock: FakeClock, session: AsyncSession
+) -> None:
+    # A stamp harvested once and replayed later: refused, and kindly, as if too fast.
+    form = hidden_fields((await client.get(FORM)).text)
+    clock.advance(days=30)
+    response = await client.post(FORM, data=form | VALID)
+    assert response.status_code == 400
+    page = parse(response.text)
+    assert "Please check your details, then send the form again." in page.text
+    assert page.one("input", name="email").attrs["value"] == VALID["email"]
+    assert await stored(session) == 0
+    clock.advance(seconds=5)  # the form shown again carries a fresh stamp
+    again = await client.post(FORM, data=hidden_fields(response.text) | VALID)
+    assert again.status_code == 303
+
+
+async def test_form_filled_slowly_within_a_day_is_taken(
+    event: object, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    response = await submit(client, clock, VALID, wait=23 * 3600)
+    assert response.status_code == 303
+
+
+async def test_form_of_one_event_is_not_taken_for_another(
+    make_event: MakeEvent, client: httpx.AsyncClient, clock: FakeClock, session: AsyncSession
+) -> None:
+    await make_event()
+    await make_event(slug="other-event")
+    form = hidden_fields((await client.get(FORM)).text)
+    clock.advance(seconds=5)
+    response = await client.post("/events/other-event", data=form | VALID)
+    assert response.status_code == 400
+    assert "Please check your details, then send the form again." in response.text
+    assert await stored(session) == 0
+    assert (await client.post(FORM, data=form | VALID)).status_code == 303
+
+
 async def test_other_forms_need_a_csrf_token_too(
     event: object, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:

@@ -1,5 +1,6 @@
 """The signing key behind form tokens, and the form guard's checks."""
 
+import json
 import stat
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from itsdangerous import URLSafeSerializer
 
 from app.config import Settings
 from app.signing import signing_key
@@ -40,6 +42,55 @@ def test_tokens_signed_with_another_key_are_refused() -> None:
     now = datetime(2013, 9, 2, tzinfo=UTC)
     assert ours.filled_too_fast(theirs.started_stamp(now), now + timedelta(minutes=5))
     assert not ours.filled_too_fast(ours.started_stamp(now), now + timedelta(minutes=5))
+
+
+def _guard(**bound: str) -> FormGuard:
+    guard = FormGuard("key", min_fill_time=timedelta(seconds=3), max_fill_time=timedelta(hours=24))
+    return guard.bound(**bound) if bound else guard
+
+
+def test_a_fill_time_stamp_is_good_from_the_minimum_to_the_maximum_age() -> None:
+    guard = _guard(form="side-event", csrf_cookie="cookie")
+    served = datetime(2013, 9, 2, tzinfo=UTC)
+    stamp = guard.started_stamp(served)
+    assert guard.filled_too_fast(stamp, served + timedelta(seconds=2))
+    assert not guard.filled_too_fast(stamp, served + timedelta(seconds=3))
+    assert not guard.filled_too_fast(stamp, served + timedelta(hours=24))
+    assert guard.filled_too_fast(stamp, served + timedelta(hours=24, seconds=1))
+    assert guard.filled_too_fast(stamp, served + timedelta(days=30))
+    assert guard.filled_too_fast(stamp, served - timedelta(hours=1))  # from the future
+
+
+def test_a_fill_time_stamp_is_good_only_for_its_form_and_browser() -> None:
+    served = datetime(2013, 9, 2, tzinfo=UTC)
+    later = served + timedelta(minutes=5)
+    stamp = _guard(form="side-event", csrf_cookie="cookie").started_stamp(served)
+    assert not _guard(form="side-event", csrf_cookie="cookie").filled_too_fast(stamp, later)
+    assert _guard(form="other-event", csrf_cookie="cookie").filled_too_fast(stamp, later)
+    assert _guard(form="side-event", csrf_cookie="another").filled_too_fast(stamp, later)
+    assert _guard().filled_too_fast(stamp, later)
+    unbound = _guard().started_stamp(served)
+    assert _guard(form="side-event", csrf_cookie="cookie").filled_too_fast(unbound, later)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param("1378080000.0", id="the former bare time"),
+        pytest.param('[1378080000.0, "side-event"]', id="too short"),
+        pytest.param('["1378080000", "side-event", "x"]', id="time as text"),
+        pytest.param('[true, "side-event", "x"]', id="time as a boolean"),
+        pytest.param("{}", id="not a list"),
+    ],
+)
+def test_a_stamp_of_another_shape_is_refused(payload: str) -> None:
+    served = datetime(2013, 9, 2, tzinfo=UTC)
+    guard = _guard(form="side-event", csrf_cookie="x")
+    for salt in ("form-started", "form-started-v2"):
+        stamp = URLSafeSerializer("key", salt=salt).dumps(json.loads(payload))
+        assert guard.filled_too_fast(stamp, served + timedelta(minutes=5))
+    assert guard.filled_too_fast(None, served)
+    assert guard.filled_too_fast("", served)
 
 
 # Each process asks for the key at the same moment, as `rsvp serve --workers N` does.

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, resolve_database_url
+from app.db_errors import explain
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 
@@ -86,6 +87,24 @@ async def deliver_due(
     return len(batch)
 
 
+# After a failed poll (the database down, say) the worker waits the poll interval,
+# then twice that, and so on up to this, logging one line per failure.
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def backoff_seconds(failures: int, *, poll_seconds: float) -> float:
+    """How long to wait after `failures` polls in a row have failed (1, 2, 3 ...)."""
+    cap = max(MAX_BACKOFF_SECONDS, poll_seconds)
+    return min(poll_seconds * 2.0 ** min(failures - 1, 30), cap)
+
+
+def _failure(exc: Exception, sessionmaker: async_sessionmaker[AsyncSession]) -> str | None:
+    """A database failure in one line, or None for another fault (a bug)."""
+    bind = sessionmaker.kw.get("bind")
+    url = getattr(bind, "url", None)
+    return explain(exc, url) if url is not None else None
+
+
 async def run_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     transport: Transport,
@@ -94,15 +113,39 @@ async def run_worker(
     clock: Clock,
     stop: asyncio.Event,
 ) -> None:
-    """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`."""
+    """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
+
+    A poll that fails (the database unreachable or restarting) is logged in one line,
+    and the worker tries again after an exponential back-off, capped at
+    MAX_BACKOFF_SECONDS; it says so when the database answers again. A fault that is
+    not the database's gets its traceback logged the first time in a row.
+    """
     log.info("e-mail worker started")
+    failures = 0
     while not stop.is_set():
         try:
             claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
-        except Exception:
-            # E.g. the database restarting: keep polling rather than stop sending for good.
-            log.exception("e-mail worker: batch failed; retrying shortly")
-            claimed = 0
+        except Exception as exc:
+            failures += 1
+            delay = backoff_seconds(failures, poll_seconds=settings.mail_poll_seconds)
+            told = _failure(exc, sessionmaker)
+            if told is None and failures == 1:
+                log.exception("e-mail worker: batch failed; trying again in %.3g s", delay)
+            else:
+                reason = told or f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "e-mail worker: poll failed (%d in a row; next try in %.3g s): %s",
+                    failures,
+                    delay,
+                    reason,
+                )
+                log.debug("e-mail worker: the failure's traceback", exc_info=True)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            continue
+        if failures:
+            log.info("e-mail worker: working again after %d failed polls", failures)
+            failures = 0
         if claimed == 0:
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.mail_poll_seconds)

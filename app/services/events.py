@@ -4,8 +4,9 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,14 +67,46 @@ async def cancel_event(session: AsyncSession, *, event: Event, now: datetime) ->
     return len(cancelled.all())
 
 
+class EventFileError(ValueError):
+    """A data file we cannot use; the message names the event and the field."""
+
+
 def load_event_file(path: Path) -> list[EventFields]:
-    """Parse a TOML file of `[[events]]`; local times are read in the event's time zone."""
+    """Parse a TOML file of `[[events]]`; local times are read in the event's time zone.
+
+    Raises OSError (unreadable) or EventFileError (a ValueError: not TOML, or an event
+    that is not valid, naming it and its fields).
+    """
     with path.open("rb") as file:
-        data = tomllib.load(file)
+        try:
+            data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as exc:
+            raise EventFileError(f"not valid TOML: {exc}") from exc
     events = data.get("events")
     if not isinstance(events, list) or not events:
-        raise ValueError(f"{path}: expected one or more [[events]] tables")
-    return [EventFields.model_validate(_localise(raw)) for raw in events]
+        raise EventFileError("expected one or more [[events]] tables")
+    return [_event(raw, number) for number, raw in enumerate(events, start=1)]
+
+
+def _event(raw: object, number: int) -> EventFields:
+    name = f"event {number}"
+    if not isinstance(raw, dict):
+        raise EventFileError(f"{name}: expected an [[events]] table of fields, not {raw!r}")
+    if isinstance(raw.get("slug"), str):
+        name += f" ({raw['slug']})"
+    zone = raw.get("timezone")
+    if isinstance(zone, str) and zone not in available_timezones():
+        raise EventFileError(
+            f"{name}: timezone: unknown IANA time zone {zone!r} (e.g. 'America/New_York')"
+        )
+    try:
+        return EventFields.model_validate(_localise(raw))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise EventFileError(f"{name}: {problems}") from exc
 
 
 def _localise(raw: dict[str, Any]) -> dict[str, Any]:

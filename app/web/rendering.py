@@ -39,7 +39,11 @@ templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # t
 
 
 def form_guard(key: str, settings: Settings) -> FormGuard:
-    return FormGuard(key, min_fill_time=timedelta(seconds=settings.form_min_fill_seconds))
+    return FormGuard(
+        key,
+        min_fill_time=timedelta(seconds=settings.form_min_fill_seconds),
+        max_fill_time=timedelta(hours=settings.form_max_fill_hours),
+    )
 
 
 @dataclass
@@ -110,7 +114,11 @@ def page(request: Request) -> Page:
     return Page(
         request=request,
         lang=lang,
-        guard=state.form_guard,
+        # A form's fill-time stamp is good only for this form (the sign-up form is
+        # the event's: /events/{slug}) and this browser (its CSRF cookie).
+        guard=state.form_guard.bound(
+            form=str(request.path_params.get("slug", "")), csrf_cookie=csrf_cookie
+        ),
         clock=state.clock,
         csrf_cookie=csrf_cookie,
         # Behind a TLS-terminating proxy the request looks like plain HTTP; BASE_URL knows.
