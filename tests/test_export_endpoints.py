@@ -102,11 +102,11 @@ async def test_each_export_is_in_the_audit_log_with_who_filters_and_rows(
     await client.get(XLSX_PATH, headers=owner)
     entries = (await client.get("/api/admin/audit", headers=owner)).json()["items"]
     security, csv_export = entries[0], entries[1]
-    assert csv_export["action"] == "export_csv"
+    assert csv_export["action"] == "event.export_csv"
     assert csv_export["after"]["filters"] == {"country": ["GR"]}
     assert csv_export["after"]["columns"] == ["email"]
     assert csv_export["after"]["rows"] == 1
-    assert security["action"] == "export_security_list"
+    assert security["action"] == "event.export_security_list"
     assert security["after"]["rows"] == 2
     assert csv_export["actor"] == security["actor"]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AuditEntry, Organiser
+from app.models import AuditEntry, Event, Organiser
 
 SYSTEM_ACTOR = "rsvp command"
 
@@ -45,6 +45,30 @@ async def record(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def record_on_event(
+    session: AsyncSession,
+    *,
+    actor: Organiser | None,
+    action: str,
+    event: Event,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any],
+    now: datetime,
+) -> AuditEntry:
+    """An entry whose target is an event (its slug, as organisers know it)."""
+    return await record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="event",
+        target_id=event.slug,
+        event_id=event.id,
+        before=before or {},
+        after=after,
+        now=now,
+    )
 
 
 def as_json(values: dict[str, Any]) -> dict[str, Any]:

@@ -41,14 +41,11 @@ async def create_event(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"An event with the address '{fields.slug}' exists already.") from exc
-    await audit.record(
+    await audit.record_on_event(
         session,
         actor=actor,
         action="event.create",
-        target_type="event",
-        target_id=event.slug,
-        event_id=event.id,
-        before={},
+        event=event,
         after=audit.as_json(values),
         now=now,
     )
@@ -109,13 +106,11 @@ async def _update_event(
     record_after = audit.as_json(new)
     if promoted:
         record_after["promoted"] = [str(registration.id) for registration in promoted]
-    await audit.record(
+    await audit.record_on_event(
         session,
         actor=actor,
         action="event.update",
-        target_type="event",
-        target_id=event.slug,
-        event_id=event.id,
+        event=event,
         before=audit.as_json(old),
         after=record_after,
         now=now,
@@ -130,13 +125,11 @@ async def call_off_event(
     # Locked on the first read, so a second call-off waits for the first and then sees it.
     event = await get_event(session, slug, lock=True)
     cancelled = await cancel_event(session, event=event, now=now)
-    await audit.record(
+    await audit.record_on_event(
         session,
         actor=actor,
         action="event.cancel",
-        target_type="event",
-        target_id=event.slug,
-        event_id=event.id,
+        event=event,
         before={"cancelled_at": None},
         after={"cancelled_at": now.isoformat(), "registrations_cancelled": cancelled},
         now=now,

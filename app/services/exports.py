@@ -37,14 +37,11 @@ async def record_csv_export(
         "dialect": dialect.value,
         "rows": rows,
     }
-    await audit.record(
+    await audit.record_on_event(
         session,
         actor=actor,
-        action="export_csv",
-        target_type="event",
-        target_id=event.slug,
-        event_id=event.id,
-        before={},
+        action="event.export_csv",
+        event=event,
         after=details,
         now=now,
     )
@@ -55,14 +52,11 @@ async def security_list_export(
     session: AsyncSession, *, event: Event, actor: Organiser, now: datetime
 ) -> SecurityList:
     result = await build_security_list(session, event=event)
-    await audit.record(
+    await audit.record_on_event(
         session,
         actor=actor,
-        action="export_security_list",
-        target_type="event",
-        target_id=event.slug,
-        event_id=event.id,
-        before={},
+        action="event.export_security_list",
+        event=event,
         after={"rows": result.on_time + result.late, "late": result.late},
         now=now,
     )
