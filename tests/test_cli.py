@@ -21,6 +21,21 @@ from tests.conftest import admin_execute, database_url, free_port
 
 RSVP = [sys.executable, "-m", "app"]
 SIDE_EVENT = "local-government-migration-development-2013"
+# An event data file; fill in `timezone` and `venue`.
+EVENT = """
+[[events]]
+slug = "athens-roundtable"
+title = "Athens round-table"
+starts_at = 2013-10-03T09:00:00
+ends_at = 2013-10-03T10:00:00
+timezone = "{timezone}"
+venue = "{venue}"
+capacity = 30
+"""
+
+
+def event_file(timezone: str = "America/New_York", venue: str = "Conference Room 6") -> str:
+    return EVENT.format(timezone=timezone, venue=venue)
 
 
 @pytest.fixture
@@ -83,19 +98,9 @@ def test_plain_seed_updates_the_event_as_an_audited_edit(
 ) -> None:
     rsvp(cli_env, "migrate")
     data = tmp_path / "events.toml"
-    event = """
-[[events]]
-slug = "athens-roundtable"
-title = "Athens round-table"
-starts_at = 2013-10-03T09:00:00
-ends_at = 2013-10-03T10:00:00
-timezone = "America/New_York"
-venue = "{venue}"
-capacity = 30
-"""
-    data.write_text(event.format(venue="Conference Room 6"))
+    data.write_text(event_file())
     assert "created athens-roundtable" in rsvp(cli_env, "seed", str(data)).stdout
-    data.write_text(event.format(venue="Conference Room 4"))
+    data.write_text(event_file(venue="Conference Room 4"))
     result = rsvp(cli_env, "seed", str(data))
     assert result.returncode == 0, result.stderr
     assert "[1/1] updated athens-roundtable" in result.stdout
@@ -106,18 +111,7 @@ capacity = 30
 
 def test_seed_reads_a_given_file_in_local_time(cli_env: dict[str, str], tmp_path: Path) -> None:
     data = tmp_path / "events.toml"
-    data.write_text(
-        """
-[[events]]
-slug = "athens-roundtable"
-title = "Athens round-table"
-starts_at = 2013-10-03T09:00:00
-ends_at = 2013-10-03T10:00:00
-timezone = "America/New_York"
-venue = "Conference Room 6"
-capacity = 30
-"""
-    )
+    data.write_text(event_file())
     rsvp(cli_env, "migrate")
     result = rsvp(cli_env, "seed", str(data))
     assert result.returncode == 0, result.stderr
@@ -377,28 +371,16 @@ def test_migrate_says_where_the_schema_is_without_alembic_chatter(
     assert "Context impl" not in result.stderr
 
 
-EVENT = """
-[[events]]
-slug = "athens-roundtable"
-title = "Athens round-table"
-starts_at = 2013-10-03T09:00:00
-ends_at = 2013-10-03T10:00:00
-timezone = "{timezone}"
-venue = "Conference Room 6"
-capacity = 30
-"""
-
-
 @pytest.mark.parametrize(
     ("content", "said"),
     [
         pytest.param(
-            EVENT.format(timezone="Mars/Olympus_Mons"),
+            event_file(timezone="Mars/Olympus_Mons"),
             "event 1 (athens-roundtable): timezone: unknown IANA time zone 'Mars/Olympus_Mons'",
             id="unknown time zone",
         ),
         pytest.param(
-            EVENT.format(timezone="../../etc/passwd"),
+            event_file(timezone="../../etc/passwd"),
             "event 1 (athens-roundtable): timezone: unknown IANA time zone",
             id="a path for a time zone",
         ),
@@ -408,7 +390,7 @@ capacity = 30
             id="events not tables",
         ),
         pytest.param(
-            EVENT.format(timezone="America/New_York") + '\n[[events]]\nslug = "second"\n',
+            event_file() + '\n[[events]]\nslug = "second"\n',
             "event 2 (second): title: Field required",
             id="second event incomplete",
         ),
