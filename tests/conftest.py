@@ -343,6 +343,11 @@ class RecordingHandler:
         self.recipients.extend(envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
+    def forget(self) -> None:
+        """Drop what was received so far, so a test looks only at what follows."""
+        self.messages.clear()
+        self.recipients.clear()
+
     def message_ids(self) -> list[str]:
         return [str(message["Message-ID"]) for message in self.messages]
 

@@ -288,7 +288,7 @@ async def test_event_change_sends_an_updated_calendar_to_every_active_registrant
     await client.post(own_path(gone, "/cancel"))
     await send_queued()
     (first,) = [m for m in smtp_server.handler.messages if "seated@" in str(m["To"])]
-    smtp_server.handler.messages.clear()
+    smtp_server.handler.forget()
 
     async with sessionmaker() as session, session.begin():
         await seed_event(
@@ -338,7 +338,7 @@ async def test_cancelled_event_sends_one_calendar_cancellation_to_each_active_re
     seated = (await signup(email="seated@example.org", language="en")).json()
     await signup(email="waiting@example.org", language="en")
     await send_queued()
-    smtp_server.handler.messages.clear()
+    smtp_server.handler.forget()
 
     async with sessionmaker() as session, session.begin():
         event = await get_event(session, "side-event")
@@ -452,7 +452,7 @@ async def test_a_cancelled_seat_is_removed_from_the_calendar(
 ) -> None:
     created = (await signup(email="delegate@example.org", language="en")).json()
     confirmation = await received_by(smtp_server, send_queued, "delegate@example.org")
-    smtp_server.handler.messages.clear()
+    smtp_server.handler.forget()
     response = await cancel(client, created, await auth_headers("owner"))
     assert getattr(response, "status_code", None) == 200
 
@@ -482,7 +482,7 @@ async def test_a_declined_registrant_gets_a_calendar_cancellation(
     tentative = await client.get(own_path(created, "/calendar.ics"))
     (entry,) = icalendar.Calendar.from_ical(tentative.content).walk("VEVENT")
     await send_queued()
-    smtp_server.handler.messages.clear()
+    smtp_server.handler.forget()
     path = f"/api/admin/events/side-event/registrations/{created['id']}/decline"
     assert (await client.post(path, headers=await auth_headers("owner"))).status_code == 200
 

@@ -97,8 +97,7 @@ async def test_moving_the_event_sends_every_active_registrant_an_update(
     await signup(email="seated@example.org", language="en")
     await signup(email="waiting@example.org", language="en")
     await send_queued()
-    smtp_server.handler.messages.clear()
-    smtp_server.handler.recipients.clear()
+    smtp_server.handler.forget()
 
     owner = await auth_headers("owner")
     moved = await client.patch(ADMIN, json={"venue": "Conference Room 4"}, headers=owner)
@@ -122,8 +121,7 @@ async def test_an_owner_calling_the_event_off_cancels_everyone_and_tells_each_on
     await make_event(capacity=1)
     seated, waiting = (await signup()).json(), (await signup()).json()
     await send_queued()
-    smtp_server.handler.messages.clear()
-    smtp_server.handler.recipients.clear()
+    smtp_server.handler.forget()
     owner = await auth_headers("owner")
 
     response = await client.post(f"{ADMIN}/cancel", headers=owner)
