@@ -21,14 +21,14 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
-from app.db import (
+from app.kit.db import (
     create_engine,
     create_sessionmaker,
     embedded_pgdata,
     start_embedded_postgres,
     to_asyncpg_url,
 )
-from app.db_errors import explain
+from app.kit.db_errors import explain
 from app.models import OrganiserRole
 
 cli = typer.Typer(
@@ -138,8 +138,7 @@ def seed(
     the waitlist promoted into new seats, registrants told of a new time or venue.
     Use --if-missing at every start-up, so edits made since on the dashboard stay.
     """
-    from app.services.event_admin import SeedOutcome, seed_event
-    from app.services.events import BUNDLED_EVENTS_FILE, load_event_file
+    from app.events.seed import BUNDLED_EVENTS_FILE, SeedOutcome, load_event_file, seed_event
 
     path = file or BUNDLED_EVENTS_FILE
     try:
@@ -185,11 +184,11 @@ def create_organiser(
     ] = False,
 ) -> None:
     """Create an organiser account."""
-    from app.auth.passwords import WeakPassword, check_strength
-    from app.auth.passwords import generate_password as make_password
-    from app.errors import Conflict
-    from app.services.organisers import any_organiser, checked_email
-    from app.services.organisers import create_organiser as create
+    from app.kit.errors import Conflict
+    from app.organisers.accounts import any_organiser, checked_email
+    from app.organisers.accounts import create_organiser as create
+    from app.organisers.passwords import WeakPassword, check_strength
+    from app.organisers.passwords import generate_password as make_password
 
     # What can be checked here is, before the database or a password prompt.
     try:
@@ -287,8 +286,8 @@ def purge(
     expired or revoked organiser tokens."""
     from datetime import timedelta
 
-    from app.services.retention import PurgeReport
-    from app.services.retention import purge as run_purge
+    from app.registrations.retention import PurgeReport
+    from app.registrations.retention import purge as run_purge
 
     async def run(commit: bool) -> PurgeReport:
         async with _session() as session, session.begin():

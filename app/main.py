@@ -9,22 +9,27 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from app.auth.throttle import LoginThrottle
-from app.clock import Clock, SystemClock
+from app import health
 from app.config import Settings, get_settings
-from app.db import (
+from app.events import router as events_router
+from app.exports import router as exports_router
+from app.kit.clock import Clock, SystemClock
+from app.kit.db import (
     create_engine,
     create_sessionmaker,
     embedded_pgdata,
     release_embedded_postgres,
     resolve_database_url,
 )
-from app.errors import install_error_handlers
+from app.kit.errors import install_error_handlers
+from app.kit.middleware import BodySizeLimit
+from app.kit.secrets import signing_key
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
-from app.middleware import BodySizeLimit
-from app.routers import admin, admin_exports, admin_registrations, auth, health, public
-from app.signing import signing_key
+from app.organisers import router as organisers_router
+from app.organisers.throttle import LoginThrottle
+from app.registrations import admin_router as registrations_admin_router
+from app.registrations import public_router as registrations_public_router
 from app.web import pages
 from app.web.rendering import STATIC_DIR, form_guard
 
@@ -93,11 +98,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_headers=["Content-Type", "Authorization"],
         )
     app.include_router(health.router)
-    app.include_router(public.router)
-    app.include_router(auth.router)
-    app.include_router(admin.router)
-    app.include_router(admin_registrations.router)
-    app.include_router(admin_exports.router)
+    app.include_router(registrations_public_router.router)
+    app.include_router(organisers_router.router)
+    app.include_router(events_router.router)
+    app.include_router(organisers_router.audit_router)
+    app.include_router(registrations_admin_router.router)
+    app.include_router(exports_router.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

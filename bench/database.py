@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.db import create_engine, create_sessionmaker, start_embedded_postgres
+from app.events.seed import BUNDLED_EVENTS_FILE, load_event_file, seed_event
+from app.kit.db import create_engine, create_sessionmaker, start_embedded_postgres
 from app.migrations import upgrade
-from app.services.event_admin import seed_event
-from app.services.events import BUNDLED_EVENTS_FILE, load_event_file
 
 
 @contextmanager

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.db import create_engine, create_sessionmaker
+from app.events.service import get_event
 from app.exports.attendees_csv import COLUMNS, stream_csv
-from app.services.events import get_event
-from app.services.registration_filters import RegistrationFilters
+from app.kit.db import create_engine, create_sessionmaker
+from app.registrations.filters import RegistrationFilters
 from bench.database import bench_database, insert_registrations
 
 SIZES = (10_000, 100_000)

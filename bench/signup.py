@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
 from bench.database import bench_database
 

@@ -10,7 +10,7 @@ from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401  (registers the tables)
 from app.config import get_settings
-from app.db import Base, resolve_database_url
+from app.kit.db import Base, resolve_database_url
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("url"):

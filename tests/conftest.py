@@ -29,10 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.auth.bearer import issue_token
-from app.auth.passwords import hash_password
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
+from app.events.schemas import EventFields
+from app.events.seating import next_waitlist_position
+from app.events.seed import seed_event
+from app.events.service import get_event
+from app.kit.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
+from app.kit.secrets import signing_key
+from app.mail.manage_links import issue_manage_token
 from app.mail.transport import transport_for
 from app.mail.worker import deliver_due
 from app.main import create_app
@@ -45,14 +49,11 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
-from app.schemas.event import EventFields
-from app.schemas.registration import RegistrationCreate
-from app.services.event_admin import seed_event
-from app.services.events import get_event
-from app.services.registrations import search_text
-from app.services.seating import next_waitlist_position
-from app.signing import signing_key
-from app.tokens import issue_manage_token, ticket_code_hash
+from app.organisers.bearer import issue_token
+from app.organisers.passwords import hash_password
+from app.registrations.schemas import RegistrationCreate
+from app.registrations.service import search_text
+from app.registrations.tickets import ticket_code_hash
 
 TEMPLATE_DB = "rsvp_test_template"
 BASE_URL = "http://rsvp.test"

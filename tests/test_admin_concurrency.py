@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.bearer import issue_token
+from app.events.seed import seed_event
 from app.models import (
     AuditEntry,
     Event,
@@ -21,8 +21,8 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
-from app.services.event_admin import seed_event
-from app.services.organisers import create_organiser
+from app.organisers.accounts import create_organiser
+from app.organisers.bearer import issue_token
 from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body, token_of
 
 EVENT = "/api/admin/events/side-event"

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.events.service import get_event
 from app.models import Registration
-from app.services.events import get_event
 from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration, Signup
 
 LIST = "/api/admin/events/side-event/registrations"

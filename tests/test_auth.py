@@ -7,10 +7,10 @@ import httpx
 import pytest
 from limits import parse
 
-from app.auth.throttle import PER_ACCOUNT, LoginThrottle
 from app.config import Settings
 from app.models import OrganiserRole
-from app.services.organisers import create_organiser
+from app.organisers.accounts import create_organiser
+from app.organisers.throttle import PER_ACCOUNT, LoginThrottle
 from tests.conftest import BASE_URL, ORGANISER_PASSWORD, AuthHeaders, FakeClock, MakeOrganiser
 
 TOKEN = "/api/auth/token"

@@ -18,10 +18,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.events.seed import seed_event
+from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models import Language
-from app.services.event_admin import seed_event
 from app.web import i18n
 from tests.conftest import FakeClock, event_fields
 from tests.live_server import free_port, serve

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.auth.passwords import verify_password
+from app.organisers.passwords import verify_password
 from tests.conftest import admin_execute, database_url, free_port
 
 RSVP = [sys.executable, "-m", "app"]

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from app.events.seed import seed_event
 from app.models import Registration, RegistrationStatus
-from app.services.event_admin import seed_event
 from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body
 
 

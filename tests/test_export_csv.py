@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events.service import get_event
 from app.exports.attendees_csv import COLUMNS, CsvDialect, UnknownColumns, parse_columns, stream_csv
 from app.exports.cells import neutralise
-from app.services.events import get_event
-from app.services.registration_filters import RegistrationFilters
+from app.registrations.filters import RegistrationFilters
 from tests.conftest import FakeClock, MakeEvent, Signup
 
 

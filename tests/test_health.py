@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from app.db import create_engine, create_sessionmaker
+from app.kit.db import create_engine, create_sessionmaker
 from tests.conftest import BASE_URL
 
 

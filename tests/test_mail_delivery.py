@@ -16,8 +16,8 @@ from app.mail.outbox import claim_due, retry_delay, settle
 from app.mail.transport import Envelope, Transport, transport_for
 from app.mail.worker import deliver_due
 from app.models import DeliveryState, OutboxMessage
-from app.schemas.registration import RegistrationCreate
-from app.services.registrations import register
+from app.registrations.schemas import RegistrationCreate
+from app.registrations.service import register
 from tests.conftest import (
     FakeClock,
     SendQueued,

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
-from app.errors import InvalidTransition
+from app.events.seed import seed_event
+from app.events.service import cancel_event, get_event
+from app.kit.errors import InvalidTransition
+from app.mail import notifications
 from app.models import RegistrationStatus
-from app.services import notifications
-from app.services.event_admin import seed_event
-from app.services.events import cancel_event, get_event
-from app.services.registrations import get_by_token
+from app.registrations.service import get_by_token
 from tests.conftest import (
     BASE_URL,
     AuthHeaders,

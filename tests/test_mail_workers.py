@@ -17,16 +17,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.clock import SystemClock
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.events.seed import seed_event
+from app.events.service import get_event
+from app.kit.clock import SystemClock
+from app.kit.db import create_engine, create_sessionmaker
 from app.mail.outbox import queue_message
 from app.mail.transport import transport_for
 from app.mail.worker import MAX_BACKOFF_SECONDS, backoff_seconds, deliver_due, run_worker
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
-from app.services.event_admin import seed_event
-from app.services.events import get_event
 from tests.conftest import SmtpServer, event_fields, free_port
 
 

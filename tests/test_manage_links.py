@@ -8,8 +8,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.mail.manage_links import MANAGE_TOKENS_KEPT
 from app.models import MailKind, ManageToken
-from app.tokens import MANAGE_TOKENS_KEPT
 from tests.conftest import (
     AuthHeaders,
     FakeClock,

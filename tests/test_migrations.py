@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.config import get_settings
-from app.db import Base
+from app.kit.db import Base
+from app.kit.secrets import digest, new_token
 from app.migrations import downgrade, upgrade
 from app.models import Registration
-from app.services.registrations import get_by_token
-from app.tokens import digest, new_token, ticket_code_hash
+from app.registrations.service import get_by_token
+from app.registrations.tickets import ticket_code_hash
 from tests.conftest import admin_execute, database_url
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.services.transitions import Action
-from app.tokens import ticket_code
+from app.registrations.tickets import ticket_code
+from app.registrations.transitions import Action
 from tests.conftest import AuthHeaders, FakeClock, MakeRegistration
 
 ROLES = ["viewer", "staff", "owner"]

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import WeakPassword, check_strength, verify_password
-from app.errors import Conflict
+from app.kit.errors import Conflict
 from app.models import AuditEntry, OrganiserRole
-from app.services.organisers import create_organiser
+from app.organisers.accounts import create_organiser
+from app.organisers.passwords import WeakPassword, check_strength, verify_password
 from tests.conftest import FakeClock
 
 STRONG = "tree-river-lantern-42"

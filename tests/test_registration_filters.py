@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.events import get_event
-from app.services.registration_filters import RegistrationFilters, filtered_registrations
+from app.events.service import get_event
+from app.registrations.filters import RegistrationFilters, filtered_registrations
 from tests.conftest import FakeClock, MakeEvent, Signup
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AccessToken, AuditEntry, Event, OutboxMessage, Registration
-from app.services.retention import purge
+from app.registrations.retention import purge
 from tests.conftest import AuthHeaders, FakeClock, MakeEvent, Signup, event_fields
 
 YEAR = timedelta(days=365)

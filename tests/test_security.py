@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from app.config import Settings
-from app.signing import signing_key
+from app.kit.secrets import signing_key
 from app.web.security import FormGuard
 
 
@@ -98,7 +98,7 @@ _RACER = """
 import os, sys, time
 from pathlib import Path
 from app.config import Settings
-from app.signing import signing_key
+from app.kit.secrets import signing_key
 start = float(sys.argv[2])
 while time.time() < start:
     pass

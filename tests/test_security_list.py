@@ -7,8 +7,8 @@ from typing import Any
 import openpyxl
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.events.service import get_event
 from app.exports.security_list import build_security_list
-from app.services.events import get_event
 from tests.conftest import FakeClock, MakeEvent, Signup, event_fields
 
 

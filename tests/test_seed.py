@@ -4,9 +4,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.service import SYSTEM_ACTOR
+from app.events.seed import SeedOutcome, seed_event
 from app.models import AuditEntry, MailKind, OutboxMessage
-from app.services.audit import SYSTEM_ACTOR
-from app.services.event_admin import SeedOutcome, seed_event
 from tests.conftest import AuthHeaders, FakeClock, Signup, event_fields
 
 

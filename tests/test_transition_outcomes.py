@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import AuditEntry, Event, OutboxMessage, Registration
-from app.services.transitions import TRANSITIONS, Action, Stage
+from app.registrations.transitions import TRANSITIONS, Action, Stage
 from tests.conftest import AuthHeaders, MakeEvent, MakeRegistration
 
 SLUG = "side-event"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.transitions import TRANSITIONS, Action, Stage
+from app.registrations.transitions import TRANSITIONS, Action, Stage
 from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration, ticket_shown
 
 EVENT = "/api/admin/events/side-event"

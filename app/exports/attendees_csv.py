@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exports.cells import neutralise
 from app.models import Event, Registration
-from app.schemas.registration import RegistrationRead
-from app.services.registration_filters import RegistrationFilters, apply_filters
+from app.registrations.filters import RegistrationFilters, apply_filters
+from app.registrations.schemas import RegistrationRead
 
 # Every column that may be asked for, in the default order: the registration object's
 # fields, named as in the API.

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.calendar import build_calendar, site_host
 from app.config import get_settings
 from app.mail.addresses import needs_smtputf8
+from app.mail.calendar import build_calendar, site_host
 from app.mail.compose import CalendarFile, Letter, compose
 from app.models import DeliveryState, MailKind, OutboxMessage, Registration
 

@@ -9,10 +9,10 @@ from email.utils import format_datetime, parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.clock import Clock, SystemClock
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker, resolve_database_url
-from app.db_errors import explain
+from app.kit.clock import Clock, SystemClock
+from app.kit.db import create_engine, create_sessionmaker, resolve_database_url
+from app.kit.db_errors import explain
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 

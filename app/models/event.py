@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.kit.db import Base
 
 
 class Event(Base):

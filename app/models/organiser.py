@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.kit.db import Base
 from app.models.registration import _enum as sql_enum  # one enum style for all tables
 
 

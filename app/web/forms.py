@@ -12,7 +12,7 @@ import pycountry
 from pydantic import BaseModel, ValidationError
 
 from app.models import AffiliationType, Language
-from app.schemas.registration import RegistrationCreate, RegistrationUpdate
+from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
 from app.web.i18n import N_, territory_names
 
 # The fields of the sign-up body the form shows, in order.

@@ -17,10 +17,11 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
-from app.errors import AppError, InvalidTransition
+from app.events import service as events
+from app.kit.errors import AppError, InvalidTransition
 from app.models import Event, Language, Registration
-from app.services import events, registrations
-from app.services.registrations import Duplicate
+from app.registrations import service as registrations
+from app.registrations.service import Duplicate
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
 from app.web.i18n import N_
@@ -116,7 +117,7 @@ def too_large_page(request: Request) -> HTMLResponse | None:
     """The body limit's 413 as a page, in the page's language, for a page's address.
 
     None for any other address (the API's JSON answer stands). Called by
-    `app.middleware.BodySizeLimit`, before routing, hence the match by hand.
+    `app.kit.middleware.BodySizeLimit`, before routing, hence the match by hand.
     """
     if not any(route.matches(request.scope)[0] != Match.NONE for route in router.routes):
         return None

@@ -11,8 +11,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from app.clock import Clock
 from app.config import Settings
+from app.kit.clock import Clock
 from app.models import Language
 from app.web import i18n
 from app.web.security import CSRF_COOKIE, SECURITY_HEADERS, FormGuard

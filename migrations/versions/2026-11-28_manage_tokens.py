@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.config import get_settings
-from app.signing import signing_key
-from app.tokens import ticket_code_hash
+from app.kit.secrets import signing_key
+from app.registrations.tickets import ticket_code_hash
 
 revision: str = "0004_manage_tokens"
 down_revision: str | None = "0003_outbox"

@@ -1,1 +1,0 @@
-"""Organiser sign-in: passwords, bearer tokens, login throttling, roles."""

@@ -1,0 +1,1 @@
+"""Events: look-up, organisers' changes, seats and the waitlist, stats, seeding from a file."""

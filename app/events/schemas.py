@@ -1,0 +1,136 @@
+"""What the API accepts and answers about events, and their stats."""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.kit.fields import (
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    EventMoment,
+    EventTitle,
+    OrganiserName,
+    Summary,
+    Venue,
+)
+from app.models import AffiliationType, DeliveryState, Language, RegistrationStatus
+
+# Far beyond any room, and within the database's integer.
+MAX_SEATS = 1_000_000
+
+
+class EventFields(BaseModel):
+    """An event as written in a data file (or, later, by an organiser)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=f"^{SLUG_PATTERN.pattern}$", max_length=SLUG_MAX_LENGTH)
+    title: EventTitle
+    summary: Summary = ""
+    starts_at: EventMoment
+    ends_at: EventMoment
+    timezone: str
+    venue: Venue
+    capacity: int = Field(ge=0, le=MAX_SEATS)
+    waitlist_enabled: bool = True
+    approval_required: bool = False
+    registration_opens_at: EventMoment | None = None
+    registration_closes_at: EventMoment | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
+    languages: list[Language] = [Language.en]
+    organisers: list[OrganiserName] = Field(default=[], max_length=20)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent_times(self) -> "EventFields":
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes < opens:
+            raise ValueError("registration_closes_at must not be before registration_opens_at")
+        return self
+
+
+class EventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    title: str
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue: str
+    capacity: int
+    seats_left: int
+    waitlist_enabled: bool
+    approval_required: bool
+    registration_open: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    max_per_organisation: int | None
+    languages: list[Language]
+    organisers: list[str]
+    cancelled_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _times_in_event_zone(self) -> "EventRead":
+        # Same instants, shown with the venue's offset: easier to read for people.
+        zone = ZoneInfo(self.timezone)
+        self.starts_at = self.starts_at.astimezone(zone)
+        self.ends_at = self.ends_at.astimezone(zone)
+        return self
+
+
+class EventUpdate(BaseModel):
+    """An organiser's edit: any subset of the event's fields except its slug."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: EventTitle | None = None
+    summary: Summary | None = None
+    starts_at: EventMoment | None = None
+    ends_at: EventMoment | None = None
+    timezone: str | None = None
+    venue: Venue | None = None
+    capacity: int | None = Field(default=None, ge=0, le=MAX_SEATS)
+    waitlist_enabled: bool | None = None
+    approval_required: bool | None = None
+    registration_opens_at: EventMoment | None = None
+    registration_closes_at: EventMoment | None = None
+    max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
+    languages: list[Language] | None = None
+    organisers: list[OrganiserName] | None = Field(default=None, max_length=20)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class DailySignups(BaseModel):
+    date: date
+    count: int
+
+
+class EventStats(BaseModel):
+    capacity: int
+    seats_left: int
+    checked_in: int
+    by_status: dict[RegistrationStatus, int] = Field(description="Every registration.")
+    by_affiliation_type: dict[AffiliationType, int] = Field(
+        description="Active registrations (confirmed, waitlisted, pending approval)."
+    )
+    by_country: dict[str, int] = Field(
+        description="Active registrations by ISO country code; `unknown` when none was given."
+    )
+    signups_per_day: list[DailySignups] = Field(
+        description="Sign-ups per calendar day in the event's time zone, oldest first."
+    )
+    emails_by_state: dict[DeliveryState, int] = Field(description="E-mails by delivery state.")

@@ -1,0 +1,1 @@
+"""Plumbing shared by every domain: the database, errors, the clock, text, pagination, secrets."""

@@ -1,0 +1,153 @@
+"""What registrants are told, and when: the seam between registration rules and e-mail.
+
+Each function is called inside the transaction of the change that causes the
+message and queues it in the e-mail outbox (`app.mail.outbox`), so the message
+goes out exactly when that change commits, and never for one rolled back.
+
+Only digests of manage tokens are stored, so a message that carries the manage
+link after sign-up issues a token of its own; the links in earlier messages keep
+working (`app.mail.manage_links.issue_manage_token`).
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from app.mail.manage_links import issue_manage_token
+from app.mail.outbox import enqueue, queued_since
+from app.models import ACTIVE_STATUSES, Event, MailKind, Registration, RegistrationStatus
+
+MANAGE_LINK_INTERVAL = timedelta(minutes=10)
+
+# The changes registrants are told of (with an updated calendar entry).
+CALENDAR_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "venue"})
+
+_KIND_FOR_STATUS = {
+    RegistrationStatus.confirmed: MailKind.confirmed,
+    RegistrationStatus.waitlisted: MailKind.waitlisted,
+    RegistrationStatus.pending_approval: MailKind.pending_approval,
+    RegistrationStatus.cancelled: MailKind.cancelled,
+    RegistrationStatus.declined: MailKind.declined,
+}
+
+
+def _calendar_for(registration: Registration) -> str | None:
+    """Only a confirmed seat goes into the registrant's calendar."""
+    return "PUBLISH" if registration.status == RegistrationStatus.confirmed else None
+
+
+async def _with_link(
+    session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
+) -> None:
+    await enqueue(
+        session,
+        kind=kind,
+        registration=registration,
+        now=now,
+        manage_token=await issue_manage_token(session, registration, now=now),
+        calendar_method=_calendar_for(registration),
+    )
+
+
+async def registration_received(
+    session: AsyncSession, *, registration: Registration, manage_token: str, now: datetime
+) -> None:
+    """A new sign-up: confirmed, waitlisted (with position) or pending approval."""
+    await enqueue(
+        session,
+        kind=_KIND_FOR_STATUS[registration.status],
+        registration=registration,
+        now=now,
+        manage_token=manage_token,
+        calendar_method=_calendar_for(registration),
+    )
+
+
+async def manage_link_requested(
+    session: AsyncSession, *, registration: Registration, now: datetime
+) -> None:
+    """A second sign-up with the same e-mail: send the manage link again (rate-limited)."""
+    if await queued_since(
+        session,
+        registration=registration,
+        kind=MailKind.manage_link,
+        since=now - MANAGE_LINK_INTERVAL,
+    ):
+        return
+    await _with_link(session, registration, MailKind.manage_link, now)
+
+
+async def _tell_status(
+    session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
+) -> None:
+    """A registration still active gets its manage link; one that is over, none, and
+    a METHOD:CANCEL that removes any entry from the registrant's calendar (the one
+    from the confirmation, or a tentative one downloaded while waiting)."""
+    if registration.is_active:
+        await _with_link(session, registration, kind, now)
+    else:
+        await enqueue(
+            session, kind=kind, registration=registration, now=now, calendar_method="CANCEL"
+        )
+
+
+async def status_changed(
+    session: AsyncSession,
+    *,
+    registration: Registration,
+    previous: RegistrationStatus,
+    now: datetime,
+) -> None:
+    """Promoted from the waitlist, approved (to a seat or the waitlist), declined or cancelled."""
+    status = registration.status
+    promoted = status == RegistrationStatus.confirmed and previous == RegistrationStatus.waitlisted
+    kind = MailKind.promoted if promoted else _KIND_FOR_STATUS[status]
+    await _tell_status(session, registration, kind, now)
+
+
+async def confirmation_requested(
+    session: AsyncSession, *, registration: Registration, now: datetime
+) -> None:
+    """An organiser asked for the confirmation (of the current status) to be sent again."""
+    await _tell_status(session, registration, _KIND_FOR_STATUS[registration.status], now)
+
+
+async def _active_registrations(session: AsyncSession, event: Event) -> list[Registration]:
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event))
+        .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+        .order_by(Registration.signup_seq)
+    )
+    return list(await session.scalars(query))
+
+
+async def event_changed(
+    session: AsyncSession, *, event: Event, changed: set[str], now: datetime
+) -> None:
+    """The event's time or venue changed: every active registrant gets an updated entry."""
+    if not changed & CALENDAR_FIELDS:
+        return
+    event.ical_sequence += 1
+    await session.flush()
+    for registration in await _active_registrations(session, event):
+        await _with_link(session, registration, MailKind.event_changed, now)
+
+
+async def event_cancelled(session: AsyncSession, *, event: Event, now: datetime) -> None:
+    """The event is off: every active registrant gets a METHOD:CANCEL for their entry.
+
+    Called before their registrations are cancelled (they are still active here).
+    """
+    event.ical_sequence += 1
+    await session.flush()
+    for registration in await _active_registrations(session, event):
+        await enqueue(
+            session,
+            kind=MailKind.event_cancelled,
+            registration=registration,
+            now=now,
+            calendar_method="CANCEL",
+        )

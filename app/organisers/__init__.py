@@ -1,0 +1,1 @@
+"""Organisers: their accounts, sign-in (passwords, bearer tokens, login throttling) and roles."""

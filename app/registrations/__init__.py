@@ -1,0 +1,1 @@
+"""Registrations: sign-up and self-service, organisers' actions and reads, retention."""

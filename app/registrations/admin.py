@@ -1,0 +1,51 @@
+"""What organisers read about registrations: the filtered list and one record."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from app.kit.errors import NotFound
+from app.kit.pagination import Page, keyset_page
+from app.mail import outbox
+from app.models import Event, Registration
+from app.registrations.filters import RegistrationFilters, filtered_registrations
+from app.registrations.schemas import EmailRead
+
+
+async def list_registrations(
+    session: AsyncSession,
+    *,
+    event: Event,
+    filters: RegistrationFilters,
+    limit: int,
+    cursor: str | None,
+) -> Page[Registration]:
+    """Oldest first; a cursor resumes after the last row of the page that issued it."""
+    return await keyset_page(
+        session,
+        filtered_registrations(event, filters),
+        order=Registration.signup_seq,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+async def get_registration(
+    session: AsyncSession, *, event: Event, registration_id: uuid.UUID
+) -> Registration:
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.event_id == event.id, Registration.id == registration_id)
+    )
+    registration = (await session.scalars(query)).one_or_none()
+    if registration is None:
+        raise NotFound("This event has no registration with that id.")
+    return registration
+
+
+async def email_history(session: AsyncSession, registration: Registration) -> list[EmailRead]:
+    """The e-mails sent (or queued) to this registrant, oldest first."""
+    return [EmailRead.model_validate(row) for row in await outbox.history(session, registration.id)]

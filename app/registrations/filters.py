@@ -1,0 +1,64 @@
+"""The organisers' registration filters, shared by the list, the CSV export and stats."""
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from app.kit.fields import CountryCode
+from app.kit.text import clean_line, fold
+from app.models import AffiliationType, Event, Registration, RegistrationStatus
+
+RegistrationQuery = Select[Registration]
+# Any select over the registrations table: the ORM list, or the export's plain columns.
+AnySelect = TypeVar("AnySelect", bound=Select[Any])
+
+
+class RegistrationFilters(BaseModel):
+    """Query-string filters; each one given narrows the result (they combine with AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[RegistrationStatus] | None = None
+    affiliation_type: list[AffiliationType] | None = None
+    country: list[CountryCode] | None = None
+    has_un_grounds_pass: bool | None = None
+    checked_in: bool | None = None
+    q: Annotated[str, AfterValidator(clean_line)] | None = Field(
+        default=None,
+        max_length=200,
+        description="Words found in name, e-mail or organisation; case and accents ignored.",
+    )
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def apply_filters(query: AnySelect, filters: RegistrationFilters) -> AnySelect:
+    if filters.status:
+        query = query.where(Registration.status.in_(filters.status))
+    if filters.affiliation_type:
+        query = query.where(Registration.affiliation_type.in_(filters.affiliation_type))
+    if filters.country:
+        query = query.where(Registration.country.in_(filters.country))
+    if filters.has_un_grounds_pass is not None:
+        query = query.where(Registration.has_un_grounds_pass.is_(filters.has_un_grounds_pass))
+    if filters.checked_in is not None:
+        checked = Registration.checked_in_at.is_not(None)
+        query = query.where(checked if filters.checked_in else ~checked)
+    for word in fold(filters.q or "").split():
+        query = query.where(Registration.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+    return query
+
+
+def filtered_registrations(event: Event, filters: RegistrationFilters) -> RegistrationQuery:
+    """The event's registrations matching `filters`, in sign-up order."""
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event))
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.signup_seq)
+    )
+    return apply_filters(query, filters)

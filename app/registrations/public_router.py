@@ -1,0 +1,145 @@
+"""The public API: events and the registrant's own record."""
+
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import JSONResponse, Response
+
+from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
+from app.events import service as events
+from app.events.schemas import EventRead
+from app.kit.errors import AlreadyRegistered, NotFound, error_body
+from app.mail.calendar import build_calendar, standing_method
+from app.models import RegistrationStatus
+from app.registrations import service as registrations
+from app.registrations.schemas import RegistrantRead, RegistrationCreate, RegistrationUpdate
+from app.registrations.service import Duplicate
+from app.registrations.tickets import ticket_code
+
+router = APIRouter(prefix="/api", tags=["public"])
+
+# Any text: an address or token that cannot exist is answered like an unknown one (404).
+Slug = Annotated[str, Path()]
+Token = Annotated[str, Path()]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown event or token"},
+    409: {"description": "Closed, full, duplicate, organisation limit, or not changeable"},
+}
+
+
+@router.get("/events/{slug}", response_model=EventRead, responses=_ERRORS)
+async def read_event(slug: Slug, session: SessionDep, clock: ClockDep) -> EventRead:
+    event = await events.get_event(session, slug)
+    return await events.read_event(session, event, clock.now())
+
+
+@router.post(
+    "/events/{slug}/registrations",
+    status_code=201,
+    response_model=RegistrantRead,
+    responses=_ERRORS,
+)
+async def sign_up(
+    slug: Slug,
+    body: RegistrationCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    key: SigningKeyDep,
+) -> RegistrantRead | JSONResponse:
+    result = await registrations.register(
+        session, event_slug=slug, data=body, now=clock.now(), ticket_key=key
+    )
+    if isinstance(result, Duplicate):
+        # Answered, not raised: whatever the service recorded for the duplicate
+        # (the manage link sent again) must be committed.
+        error = AlreadyRegistered(
+            "This e-mail address is already registered for this event. "
+            "We have e-mailed the link to your registration again."
+        )
+        return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
+    return RegistrantRead.build(
+        result.registration, token=result.manage_token, base_url=settings.base_url, ticket_key=key
+    )
+
+
+@router.get("/registrations/{token}", response_model=RegistrantRead, responses=_ERRORS)
+async def read_own_registration(
+    token: Token, session: SessionDep, settings: SettingsDep, key: SigningKeyDep
+) -> RegistrantRead:
+    registration = await registrations.get_by_token(session, token)
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
+
+
+@router.patch("/registrations/{token}", response_model=RegistrantRead, responses=_ERRORS)
+async def edit_own_registration(
+    token: Token,
+    body: Annotated[RegistrationUpdate, Body()],
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    key: SigningKeyDep,
+) -> RegistrantRead:
+    registration = await registrations.update_registration(
+        session, token=token, changes=body, now=clock.now()
+    )
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
+
+
+@router.post("/registrations/{token}/cancel", response_model=RegistrantRead, responses=_ERRORS)
+async def cancel_own_registration(
+    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep, key: SigningKeyDep
+) -> RegistrantRead:
+    registration = await registrations.cancel_by_token(session, token=token, now=clock.now())
+    return RegistrantRead.build(
+        registration, token=token, base_url=settings.base_url, ticket_key=key
+    )
+
+
+@router.get(
+    "/registrations/{token}/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, **_ERRORS},
+)
+async def calendar_file(
+    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    registration = await registrations.get_by_token(session, token)
+    body = build_calendar(
+        event=registration.event,
+        registration=registration,
+        base_url=settings.base_url,
+        mail_from=settings.mail_from,
+        manage_url=f"{settings.base_url}/r/{token}",
+        now=clock.now(),
+        method=standing_method(registration),
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{registration.event.slug}.ics"'},
+    )
+
+
+@router.get(
+    "/registrations/{token}/ticket.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}, **_ERRORS},
+)
+async def ticket_svg(token: Token, session: SessionDep, key: SigningKeyDep) -> Response:
+    registration = await registrations.get_by_token(session, token)
+    if registration.status != RegistrationStatus.confirmed:
+        raise NotFound("A ticket is issued only once the registration is confirmed.")
+    qr = segno.make(ticket_code(registration.id, key), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=6, title=f"Ticket: {registration.event.title}")
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,152 @@
+"""What the API accepts and answers about registrations, for registrants and organisers."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.kit.fields import CountryCode, Email, FreeText, OptionalLine, Organisation, PersonName
+from app.models import AffiliationType, DeliveryState, Language, MailKind, RegistrationStatus
+from app.registrations.tickets import ticket_code
+
+
+class RegistrationCreate(BaseModel):
+    """The sign-up body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    given_name: PersonName
+    family_name: PersonName
+    organisation: Organisation
+    job_title: OptionalLine | None = None
+    affiliation_type: AffiliationType
+    country: CountryCode | None = None
+    language: Language = Language.en
+    has_un_grounds_pass: bool
+    accessibility_needs: FreeText | None = None
+    consent: bool = Field(description="Must be true: consent to the use of these details.")
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("consent must be given to register")
+        return value
+
+
+# Fields a registrant may not blank out once set.
+_REQUIRED_ON_EDIT = frozenset(
+    {"given_name", "family_name", "organisation", "affiliation_type", "language"}
+    | {"has_un_grounds_pass"}
+)
+
+
+class RegistrationUpdate(BaseModel):
+    """The registrant's own edit: any subset of their details, never email or status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: PersonName | None = None
+    family_name: PersonName | None = None
+    organisation: Organisation | None = None
+    job_title: OptionalLine | None = None
+    affiliation_type: AffiliationType | None = None
+    country: CountryCode | None = None
+    language: Language | None = None
+    has_un_grounds_pass: bool | None = None
+    accessibility_needs: FreeText | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> "RegistrationUpdate":
+        nulled = sorted(
+            name
+            for name in self.model_fields_set & _REQUIRED_ON_EDIT
+            if getattr(self, name) is None
+        )
+        if nulled:
+            raise ValueError(f"these fields cannot be null: {', '.join(nulled)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class RegistrationRead(BaseModel):
+    """A registration as organisers see it (and the CSV columns)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    event_slug: str
+    email: str
+    given_name: str
+    family_name: str
+    organisation: str
+    job_title: str | None
+    affiliation_type: AffiliationType
+    country: str | None
+    language: Language
+    has_un_grounds_pass: bool
+    accessibility_needs: str | None
+    status: RegistrationStatus
+    waitlist_position: int | None
+    checked_in_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RegistrantRead(RegistrationRead):
+    """The registrant's own view, reached through the secret token."""
+
+    manage_url: str
+    ticket_code: str | None = Field(description="The QR ticket's code; set once confirmed.")
+
+    @classmethod
+    def build(
+        cls, registration: object, *, token: str, base_url: str, ticket_key: str
+    ) -> "RegistrantRead":
+        """`ticket_key` is the app's signing key, which keys the ticket code."""
+        base = RegistrationRead.model_validate(registration)
+        confirmed = base.status == RegistrationStatus.confirmed
+        return cls(
+            **base.model_dump(),
+            manage_url=f"{base_url}/r/{token}",
+            ticket_code=ticket_code(base.id, ticket_key) if confirmed else None,
+        )
+
+
+class RegistrationPage(BaseModel):
+    items: list[RegistrationRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+    total: int = Field(description="How many registrations match the filters, over all pages.")
+
+
+class EmailRead(BaseModel):
+    """One e-mail to a registrant, as the outbox keeps it (without its body)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: MailKind
+    recipient: str
+    subject: str
+    message_id: str
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime = Field(description="When a pending message is tried next.")
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class RegistrationDetail(RegistrationRead):
+    emails: list[EmailRead] = Field(
+        description="The e-mails queued for this registrant, oldest first, with their delivery."
+    )
+
+
+class TicketScan(BaseModel):
+    ticket_code: str = Field(min_length=1, max_length=128)

@@ -1,0 +1,285 @@
+"""What organisers may do to a registration, from which stage, and with which role.
+
+`TRANSITIONS` is the whole table (the README shows it too): an action is legal
+only from the stages listed for it, else 409 `invalid_transition`.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from app.audit import service as audit
+from app.events.seating import close_waitlist_gap, next_waitlist_position, seats_left
+from app.events.service import get_event
+from app.kit.errors import EventFull, InvalidTransition, NotFound
+from app.kit.secrets import digest
+from app.mail import notifications
+from app.models import Event, Organiser, OrganiserRole, Registration, RegistrationStatus
+from app.registrations.service import cancel_registration
+
+
+class Action(StrEnum):
+    approve = "approve"
+    decline = "decline"
+    cancel = "cancel"
+    promote = "promote"
+    check_in = "check-in"
+    undo_check_in = "undo-check-in"
+    resend_confirmation = "resend-confirmation"
+
+
+class Stage(StrEnum):
+    """A registration's status, with `confirmed` split by whether they have arrived."""
+
+    pending_approval = "pending_approval"
+    waitlisted = "waitlisted"
+    confirmed = "confirmed"
+    checked_in = "checked_in"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+def stage_of(registration: Registration) -> Stage:
+    if registration.checked_in_at is not None:
+        return Stage.checked_in
+    return Stage(registration.status.value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed_from: frozenset[Stage]
+    leads_to: frozenset[Stage]
+    role: OrganiserRole
+
+
+def _rule(allowed_from: set[Stage], leads_to: set[Stage], role: OrganiserRole) -> Rule:
+    return Rule(frozenset(allowed_from), frozenset(leads_to), role)
+
+
+TRANSITIONS: Final[Mapping[Action, Rule]] = {
+    # A full event puts the approved registrant on the waitlist.
+    Action.approve: _rule(
+        {Stage.pending_approval}, {Stage.confirmed, Stage.waitlisted}, OrganiserRole.owner
+    ),
+    Action.decline: _rule(
+        {Stage.pending_approval, Stage.waitlisted}, {Stage.declined}, OrganiserRole.owner
+    ),
+    # Someone who has arrived is not cancelled: undo the check-in first.
+    Action.cancel: _rule(
+        {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
+        {Stage.cancelled},
+        OrganiserRole.owner,
+    ),
+    # The organiser's override: a seat even when none is left.
+    Action.promote: _rule({Stage.waitlisted}, {Stage.confirmed}, OrganiserRole.owner),
+    Action.check_in: _rule({Stage.confirmed}, {Stage.checked_in}, OrganiserRole.staff),
+    Action.undo_check_in: _rule({Stage.checked_in}, {Stage.confirmed}, OrganiserRole.staff),
+    Action.resend_confirmation: _rule(
+        {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
+        {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
+        OrganiserRole.owner,
+    ),
+}
+
+Effect = Callable[[AsyncSession, Event, Registration, datetime], Awaitable[list[Registration]]]
+"""Carries out an action; returns the registrants promoted from the waitlist as a result."""
+
+
+async def _set_status(
+    session: AsyncSession,
+    event: Event,
+    registration: Registration,
+    status: RegistrationStatus,
+    now: datetime,
+) -> None:
+    """Leave the current status (closing any waitlist gap), enter `status`, tell them."""
+    previous = registration.status
+    position = registration.waitlist_position
+    # Counted before the status changes, so the count does not include this registration.
+    registration.waitlist_position = (
+        await next_waitlist_position(session, event)
+        if status == RegistrationStatus.waitlisted
+        else None
+    )
+    registration.status = status
+    registration.updated_at = now
+    await session.flush()
+    if position is not None:
+        await close_waitlist_gap(session, event, after=position, by=1)
+    await notifications.status_changed(
+        session, registration=registration, previous=previous, now=now
+    )
+
+
+async def _approve(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    if await seats_left(session, event) > 0:
+        status = RegistrationStatus.confirmed
+    elif event.waitlist_enabled:
+        status = RegistrationStatus.waitlisted
+    else:
+        raise EventFull("The event is full and has no waitlist; raise its capacity first.")
+    await _set_status(session, event, registration, status, now)
+    return []
+
+
+async def _decline(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    await _set_status(session, event, registration, RegistrationStatus.declined, now)
+    return []
+
+
+async def _cancel(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    return await cancel_registration(session, registration=registration, event=event, now=now)
+
+
+async def _promote(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    await _set_status(session, event, registration, RegistrationStatus.confirmed, now)
+    return []
+
+
+async def _check_in(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    registration.checked_in_at = now
+    registration.updated_at = now
+    return []
+
+
+async def _undo_check_in(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    registration.checked_in_at = None
+    registration.updated_at = now
+    return []
+
+
+async def _resend_confirmation(
+    session: AsyncSession, event: Event, registration: Registration, now: datetime
+) -> list[Registration]:
+    await notifications.confirmation_requested(session, registration=registration, now=now)
+    return []
+
+
+EFFECTS: Final[Mapping[Action, Effect]] = {
+    Action.approve: _approve,
+    Action.decline: _decline,
+    Action.cancel: _cancel,
+    Action.promote: _promote,
+    Action.check_in: _check_in,
+    Action.undo_check_in: _undo_check_in,
+    Action.resend_confirmation: _resend_confirmation,
+}
+
+
+def _snapshot(registration: Registration) -> dict[str, Any]:
+    return audit.as_json(
+        {
+            "status": registration.status,
+            "waitlist_position": registration.waitlist_position,
+            "checked_in_at": registration.checked_in_at,
+        }
+    )
+
+
+async def _perform(
+    session: AsyncSession,
+    *,
+    event: Event,
+    registration: Registration,
+    action: Action,
+    actor: Organiser,
+    now: datetime,
+) -> Registration:
+    stage = stage_of(registration)
+    if stage not in TRANSITIONS[action].allowed_from:
+        checked_in_at = registration.checked_in_at
+        raise InvalidTransition(
+            f"Can't {action.replace('-', ' ')} a registration that is {stage.replace('_', ' ')}.",
+            stage=str(stage),
+            checked_in_at=checked_in_at.isoformat() if checked_in_at else None,
+        )
+    before = _snapshot(registration)
+    promoted = await EFFECTS[action](session, event, registration, now)
+    await session.flush()
+    after = _snapshot(registration)
+    if promoted:
+        after["promoted"] = [str(other.id) for other in promoted]
+    await audit.record(
+        session,
+        actor=actor,
+        action=f"registration.{action}",
+        target_type="registration",
+        target_id=registration.id,
+        event_id=event.id,
+        before=before,
+        after=after,
+        now=now,
+    )
+    return registration
+
+
+async def _locked_registration(
+    session: AsyncSession, event: Event, *conditions: Any
+) -> Registration | None:
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.event_id == event.id, *conditions)
+        .with_for_update(of=Registration)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def apply_action(
+    session: AsyncSession,
+    *,
+    event_slug: str,
+    registration_id: uuid.UUID,
+    action: Action,
+    actor: Organiser,
+    now: datetime,
+) -> Registration:
+    """Carry out `action` if the table allows it from the registration's stage."""
+    # The event lock first, as for every seat change, then the registration.
+    event = await get_event(session, event_slug, lock=True)
+    registration = await _locked_registration(session, event, Registration.id == registration_id)
+    if registration is None:
+        raise NotFound("This event has no registration with that id.")
+    return await _perform(
+        session, event=event, registration=registration, action=action, actor=actor, now=now
+    )
+
+
+async def check_in_by_ticket(
+    session: AsyncSession, *, event_slug: str, ticket_code: str, actor: Organiser, now: datetime
+) -> Registration:
+    """Check in the holder of the QR ticket; a second scan is an invalid transition."""
+    event = await get_event(session, event_slug, lock=True)
+    registration = await _locked_registration(
+        session, event, Registration.ticket_code_hash == digest(ticket_code)
+    )
+    if registration is None:
+        raise NotFound("No registration for this event has this ticket code.")
+    return await _perform(
+        session,
+        event=event,
+        registration=registration,
+        action=Action.check_in,
+        actor=actor,
+        now=now,
+    )
