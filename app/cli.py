@@ -29,6 +29,7 @@ from app.kit.db import (
     to_asyncpg_url,
 )
 from app.kit.db_errors import explain
+from app.kit.errors import validation_problems
 from app.models import OrganiserRole
 
 cli = typer.Typer(
@@ -319,10 +320,7 @@ def _one_line(exc: Exception) -> str | None:
     if isinstance(exc, CommandFailed):
         return str(exc)
     if isinstance(exc, ValidationError) and exc.title == "Settings":
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = validation_problems(exc, upper=True)
         return f"Invalid setting: {problems.rstrip('.')}."
     if _run.database_url is not None:
         return explain(exc, _run.database_url)

@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.events.schemas import EventFields, EventUpdate
 from app.events.seating import fill_free_seats
 from app.events.service import cancel_event, get_event
-from app.kit.errors import Conflict, InvalidChange, InvalidTransition
+from app.kit.db import flush_or_conflict
+from app.kit.errors import InvalidChange, InvalidTransition, validation_problems
 from app.mail import notifications
 from app.models import Event, Organiser
 
@@ -35,11 +35,7 @@ async def create_event(
     values = fields.model_dump()
     event = Event(**values)
     session.add(event)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"An event with the address '{fields.slug}' exists already.") from exc
+    await flush_or_conflict(session, f"An event with the address '{fields.slug}' exists already.")
     await audit.record_on_event(
         session,
         actor=actor,
@@ -89,10 +85,7 @@ async def update_event_fields(
         # The edit is checked as a whole event, so rules across fields still hold.
         after = EventFields.model_validate(before | changes.changes()).model_dump()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = validation_problems(exc, whole="event")
         raise InvalidChange(f"The event would not be valid: {problems}") from exc
     old, new = audit.changed_values(before, after)
     for name, value in new.items():

@@ -1,7 +1,6 @@
 """What the API accepts and answers about events, and their stats."""
 
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,6 +11,7 @@ from app.kit.fields import (
     EventMoment,
     EventTitle,
     OrganiserName,
+    PartialUpdate,
     Summary,
     Venue,
 )
@@ -90,10 +90,8 @@ class EventRead(BaseModel):
         return self
 
 
-class EventUpdate(BaseModel):
+class EventUpdate(PartialUpdate):
     """An organiser's edit: any subset of the event's fields except its slug."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: EventTitle | None = None
     summary: Summary | None = None
@@ -109,9 +107,6 @@ class EventUpdate(BaseModel):
     max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
     languages: list[Language] | None = None
     organisers: list[OrganiserName] | None = Field(default=None, max_length=20)
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class DailySignups(BaseModel):

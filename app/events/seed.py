@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.events.admin import create_event, fields_of, update_event_fields
 from app.events.schemas import EventFields, EventUpdate
-from app.kit.errors import Conflict
+from app.kit.errors import Conflict, validation_problems
 from app.models import Event
 
 BUNDLED_EVENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "events.toml"
@@ -60,10 +60,7 @@ def _event(raw: object, number: int) -> EventFields:
     try:
         return EventFields.model_validate(_localise(raw))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = validation_problems(exc, whole="event")
         raise EventFileError(f"{name}: {problems}") from exc
 
 

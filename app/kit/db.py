@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase
 from starlette.requests import HTTPConnection
 
 from app.config import Settings
+from app.kit.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +131,16 @@ async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = conn.app.state.sessionmaker
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+async def flush_or_conflict(session: AsyncSession, conflict: str) -> None:
+    """Flush the new rows; when a unique constraint refuses them, 409 `conflict`.
+
+    The flush runs in a savepoint, so the refusal rolls back only that and the
+    request's transaction stays usable (to audit, or to answer).
+    """
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(conflict) from exc

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -118,6 +119,20 @@ _CODES_BY_STATUS = {
 def error_body(detail: Any, code: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = json_safe({"detail": detail, "code": code, **extra})
     return body
+
+
+def validation_problems(exc: ValidationError, *, whole: str = "", upper: bool = False) -> str:
+    """Pydantic's errors in one line, `field.part: message; other: message`.
+
+    `whole` names an error of the whole model (it has no location); `upper`
+    spells field names as environment variables are (SMTP_URL), for settings.
+    """
+
+    def where(loc: tuple[int | str, ...]) -> str:
+        name = ".".join(str(part) for part in loc)
+        return (name.upper() if upper else name) or whole
+
+    return "; ".join(f"{where(error['loc'])}: {error['msg']}" for error in exc.errors())
 
 
 def json_safe(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Reusable validated field types for request bodies and data files.
+"""Reusable validated field types for request bodies and data files, and the
+base of partial updates.
 
 Text is cleaned (NFC, control characters dropped, spaces folded, trimmed) and
 its length checked after cleaning: normalising can lengthen text (NFC turns
@@ -8,10 +9,10 @@ some characters into several), and the limit is the database column's.
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, EmailStr, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from app.kit.text import clean_line, clean_multiline
 
@@ -72,3 +73,16 @@ Venue = Annotated[str, Field(min_length=1, max_length=300), _line(300, required=
 OrganiserName = Annotated[str, Field(min_length=1, max_length=200), _line(200, required=True)]
 Summary = Annotated[str, Field(max_length=5000), _text(5000, empty="")]
 EventMoment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+
+
+class PartialUpdate(BaseModel):
+    """An edit of some fields: every field optional, unknown ones refused (422).
+
+    `changes()` holds only the fields the client sent, so "not sent" (leave it)
+    and null (clear it) stay apart.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)

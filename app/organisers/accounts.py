@@ -9,11 +9,10 @@ from datetime import datetime
 
 from email_validator import validate_email
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.kit.errors import Conflict
+from app.kit.db import flush_or_conflict
 from app.models import Organiser, OrganiserRole
 from app.organisers.passwords import check_strength, hash_password, verify_password
 
@@ -46,11 +45,7 @@ async def create_organiser(
     password_hash = await asyncio.to_thread(hash_password, password)
     organiser = Organiser(email=email, role=role, password_hash=password_hash, created_at=now)
     session.add(organiser)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"An organiser with the e-mail {email} exists already.") from exc
+    await flush_or_conflict(session, f"An organiser with the e-mail {email} exists already.")
     await audit.record(
         session,
         actor=created_by,

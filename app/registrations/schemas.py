@@ -2,11 +2,18 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.kit.fields import CountryCode, Email, FreeText, OptionalLine, Organisation, PersonName
+from app.kit.fields import (
+    CountryCode,
+    Email,
+    FreeText,
+    OptionalLine,
+    Organisation,
+    PartialUpdate,
+    PersonName,
+)
 from app.models import AffiliationType, DeliveryState, Language, MailKind, RegistrationStatus
 from app.registrations.tickets import ticket_code
 
@@ -43,10 +50,8 @@ _REQUIRED_ON_EDIT = frozenset(
 )
 
 
-class RegistrationUpdate(BaseModel):
+class RegistrationUpdate(PartialUpdate):
     """The registrant's own edit: any subset of their details, never email or status."""
-
-    model_config = ConfigDict(extra="forbid")
 
     given_name: PersonName | None = None
     family_name: PersonName | None = None
@@ -68,9 +73,6 @@ class RegistrationUpdate(BaseModel):
         if nulled:
             raise ValueError(f"these fields cannot be null: {', '.join(nulled)}")
         return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class RegistrationRead(BaseModel):
