@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.config import Settings, get_settings
 from app.events.schemas import EventFields
-from app.events.seating import next_waitlist_position
 from app.events.seed import seed_event
 from app.events.service import get_event
 from app.kit.db import create_engine, create_sessionmaker, start_embedded_postgres, to_asyncpg_url
@@ -52,8 +51,7 @@ from app.models import (
 from app.organisers.bearer import issue_token
 from app.organisers.passwords import hash_password
 from app.registrations.schemas import RegistrationCreate
-from app.registrations.service import search_text
-from app.registrations.tickets import ticket_code_hash
+from app.registrations.service import new_registration
 
 TEMPLATE_DB = "rsvp_test_template"
 BASE_URL = "http://rsvp.test"
@@ -496,23 +494,15 @@ def make_registration(
         status = RegistrationStatus.confirmed if checked_in else RegistrationStatus(stage)
         async with sessionmaker() as session, session.begin():
             event = await get_event(session, slug, lock=True)
-            registration = Registration(
-                id=uuid.uuid4(),
+            registration = await new_registration(
+                session,
                 event=event,
-                **data.model_dump(exclude={"consent"}),
-                organisation_key=data.organisation.casefold(),
+                data=data,
                 status=status,
-                waitlist_position=(
-                    await next_waitlist_position(session, event)
-                    if status == RegistrationStatus.waitlisted
-                    else None
-                ),
-                checked_in_at=clock.now() if checked_in else None,
-                created_at=clock.now(),
-                updated_at=clock.now(),
+                now=clock.now(),
+                ticket_key=ticket_key,
             )
-            registration.search_text = search_text(registration)
-            registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
+            registration.checked_in_at = clock.now() if checked_in else None
             session.add(registration)
             await session.flush()
             token = await issue_manage_token(session, registration, now=clock.now())

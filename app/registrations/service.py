@@ -102,6 +102,39 @@ async def initial_status(session: AsyncSession, event: Event) -> RegistrationSta
     raise EventFull("This event is full and has no waitlist.")
 
 
+async def new_registration(
+    session: AsyncSession,
+    *,
+    event: Event,
+    data: RegistrationCreate,
+    status: RegistrationStatus,
+    now: datetime,
+    ticket_key: str,
+) -> Registration:
+    """The row for a sign-up in `status` (not added to the session yet): with its
+    organisation key, search text, ticket code digest and, on the waitlist, the
+    next place (the caller holds the event's lock). The one place a row is built.
+    """
+    registration = Registration(
+        # Chosen here, not at flush: the ticket code is derived from it.
+        id=uuid.uuid4(),
+        event=event,
+        **data.model_dump(exclude={"consent"}),
+        organisation_key=organisation_key(data.organisation),
+        status=status,
+        waitlist_position=(
+            await next_waitlist_position(session, event)
+            if status == RegistrationStatus.waitlisted
+            else None
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    registration.search_text = search_text(registration)
+    registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
+    return registration
+
+
 async def register(
     session: AsyncSession,
     *,
@@ -124,24 +157,9 @@ async def register(
     key = organisation_key(data.organisation)
     await check_org_limit(session, event, key)
     status = await initial_status(session, event)
-
-    registration = Registration(
-        # Chosen here, not at flush: the ticket code is derived from it.
-        id=uuid.uuid4(),
-        event=event,
-        **data.model_dump(exclude={"consent"}),
-        organisation_key=key,
-        status=status,
-        waitlist_position=(
-            await next_waitlist_position(session, event)
-            if status == RegistrationStatus.waitlisted
-            else None
-        ),
-        created_at=now,
-        updated_at=now,
+    registration = await new_registration(
+        session, event=event, data=data, status=status, now=now, ticket_key=ticket_key
     )
-    registration.search_text = search_text(registration)
-    registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
     session.add(registration)
     try:
         # The partial unique index is the last word on duplicates.
