@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import get_settings
 from app.events.seed import seed_event
-from app.events.service import cancel_event, get_event
+from app.events.service import cancel_event_and_registrations, get_event
 from app.kit.errors import InvalidTransition
 from app.mail import notifications
 from app.models import RegistrationStatus
@@ -342,7 +342,7 @@ async def test_cancelled_event_sends_one_calendar_cancellation_to_each_active_re
 
     async with sessionmaker() as session, session.begin():
         event = await get_event(session, "side-event")
-        assert await cancel_event(session, event=event, now=clock.now()) == 2
+        assert await cancel_event_and_registrations(session, event=event, now=clock.now()) == 2
     await send_queued()
 
     assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.handler.messages) == [
@@ -408,9 +408,9 @@ async def test_an_event_cannot_be_cancelled_twice(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         side_event = await get_event(session, "side-event")
-        await cancel_event(session, event=side_event, now=clock.now())
+        await cancel_event_and_registrations(session, event=side_event, now=clock.now())
         with pytest.raises(InvalidTransition):
-            await cancel_event(session, event=side_event, now=clock.now())
+            await cancel_event_and_registrations(session, event=side_event, now=clock.now())
 
 
 async def test_manage_links_open_the_page_in_the_registrants_language(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from app.web.pages import PageRoute
+from app.web.pages import HtmlErrorRoute
 from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration
 from tests.html import parse
 
@@ -524,7 +524,7 @@ async def test_a_request_no_page_route_can_read_is_a_page(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     # No page parameter is refused by validation today; a new one would be answered thus.
-    extra = APIRouter(route_class=PageRoute)
+    extra = APIRouter(route_class=HtmlErrorRoute)
 
     @extra.get("/pages-test/{number}")
     async def numbered(number: int) -> None:  # pragma: no cover - never reached

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kit.pagination import Page, keyset_page
+from app.kit.pagination import KeysetPage, keyset_page
 from app.models import AuditEntry, Event, Organiser
 
 SYSTEM_ACTOR = "rsvp command"
@@ -91,7 +91,7 @@ def _plain(value: Any) -> Any:
 
 async def list_audit_entries(
     session: AsyncSession, *, limit: int, cursor: str | None
-) -> Page[AuditEntry]:
+) -> KeysetPage[AuditEntry]:
     return await keyset_page(
         session,
         select(AuditEntry),

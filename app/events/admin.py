@@ -1,6 +1,8 @@
-"""Organisers' changes to events: create and edit, each recorded in the audit log.
+"""Organisers' changes to events: list, create, edit and call off, each change
+recorded in the audit log.
 
-`rsvp seed` goes through the same functions, as the actor `rsvp command` (no organiser).
+`rsvp seed` (`app.events.seed`) creates and edits through the same functions, as
+the actor `rsvp command` (no organiser).
 """
 
 from datetime import datetime
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.events.schemas import EventFields, EventUpdate
 from app.events.seating import fill_free_seats
-from app.events.service import cancel_event, get_event
+from app.events.service import cancel_event_and_registrations, get_event
 from app.kit.db import flush_or_conflict
 from app.kit.errors import InvalidChange, InvalidTransition, validation_problems
 from app.mail import notifications
@@ -110,13 +112,13 @@ async def update_event_fields(
     return event, len(promoted)
 
 
-async def call_off_event(
+async def cancel_event(
     session: AsyncSession, *, slug: str, actor: Organiser, now: datetime
 ) -> Event:
-    """Cancel the event for everyone (each registrant is told once); audited."""
+    """The organiser calls the event off (`cancel_event_and_registrations`); audited."""
     # Locked on the first read, so a second call-off waits for the first and then sees it.
     event = await get_event(session, slug, lock=True)
-    cancelled = await cancel_event(session, event=event, now=now)
+    cancelled = await cancel_event_and_registrations(session, event=event, now=now)
     await audit.record_on_event(
         session,
         actor=actor,

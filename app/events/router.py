@@ -45,7 +45,7 @@ async def cancel_event(
 ) -> EventRead:
     """Call the event off: registration closes, every active registration is cancelled,
     and each registrant gets one message with a calendar cancellation."""
-    event = await event_admin.call_off_event(session, slug=slug, actor=organiser, now=clock.now())
+    event = await event_admin.cancel_event(session, slug=slug, actor=organiser, now=clock.now())
     return await events.read_event(session, event, clock.now())
 
 

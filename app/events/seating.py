@@ -1,7 +1,11 @@
 """Seats and the waitlist.
 
-Every function here expects the caller to hold the event's row lock
-(`get_event(..., lock=True)`), so counts read here cannot change underneath it.
+The functions that change seats or places (`next_waitlist_position`,
+`close_waitlist_gap`, `fill_free_seats`) expect the caller to hold the event's
+row lock (`get_event(..., lock=True)`), so the counts they decide on cannot
+change underneath them. `seats_left` and `count_with_status` may also be read
+without it, for display (an event page, stats): such a count may be stale by
+the time it is shown, and nothing is decided on it.
 """
 
 from datetime import datetime

@@ -39,8 +39,12 @@ async def read_event(session: AsyncSession, event: Event, now: datetime) -> Even
     )
 
 
-async def cancel_event(session: AsyncSession, *, event: Event, now: datetime) -> int:
-    """Call the event off: registration closes and every active registration is cancelled.
+async def cancel_event_and_registrations(
+    session: AsyncSession, *, event: Event, now: datetime
+) -> int:
+    """The rule of calling an event off: it is marked cancelled (so registration
+    closes) and every active registration is cancelled. Not audited: the
+    organiser's action is `app.events.admin.cancel_event`.
 
     Each registrant gets one message (with METHOD:CANCEL for their calendar), not
     also the usual "registration cancelled" one. Returns how many were cancelled.

@@ -29,7 +29,7 @@ _BIGINT = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class KeysetPage(Generic[T]):
     items: list[T]
     next_cursor: str | None
     total: int
@@ -60,7 +60,7 @@ async def keyset_page(
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
-) -> Page[T]:
+) -> KeysetPage[T]:
     """One page of `query` ordered by `order` (any ORDER BY it has is replaced),
     plus the total it matches."""
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -72,4 +72,4 @@ async def keyset_page(
     rows = list((await session.scalars(query.limit(limit + 1))).unique())
     items = rows[:limit]
     next_cursor = encode_cursor(getattr(items[-1], order.key)) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor, total=total or 0)
+    return KeysetPage(items=items, next_cursor=next_cursor, total=total or 0)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.kit.errors import NotFound
-from app.kit.pagination import Page, keyset_page
+from app.kit.pagination import KeysetPage, keyset_page
 from app.mail import outbox
 from app.models import Event, Registration
 from app.registrations.filters import RegistrationFilters, filtered_registrations
@@ -21,7 +21,7 @@ async def list_registrations(
     filters: RegistrationFilters,
     limit: int,
     cursor: str | None,
-) -> Page[Registration]:
+) -> KeysetPage[Registration]:
     """Oldest first; a cursor resumes after the last row of the page that issued it."""
     return await keyset_page(
         session,

@@ -1,4 +1,5 @@
-"""The organisers' registration filters, shared by the list, the CSV export and stats."""
+"""The organisers' registration filters, shared by the registration list and the CSV
+export. Stats and the security list take no filters: they choose their own rows."""
 
 from typing import Annotated, Any, TypeVar
 

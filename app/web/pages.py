@@ -1,8 +1,9 @@
 """HTML pages: the event and its sign-up form, the result, and the registrant's manage page.
 
-Every rule lives in the services; these handlers parse forms, call them and
-render. Pages work without JavaScript: each change is a form post answered with
-a redirect (Post/Redirect/Get), or the form again with its errors.
+Every rule lives in the domain packages (events, registrations); these handlers
+parse forms, call them and render. Pages work without JavaScript: each change is
+a form post answered with a redirect (Post/Redirect/Get), or the form again with
+its errors.
 """
 
 from collections.abc import Callable, Coroutine
@@ -25,10 +26,10 @@ from app.registrations.service import Duplicate
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
 from app.web.i18n import N_
-from app.web.rendering import Page, PageDep, page
+from app.web.rendering import PageContext, PageContextDep, page_context
 from app.web.security import CSRF_COOKIE, CSRF_FIELD, HONEYPOT_FIELD, STARTED_FIELD
 
-# Errors from the services, as a visitor reads them: (title, what to do).
+# Errors from the domain rules, as a visitor reads them: (title, what to do).
 ERROR_PAGES: dict[str, tuple[str, str]] = {
     "not_found": (N_("Page not found"), N_("Check the address, or use the link you were sent.")),
     "invalid_token": (
@@ -80,7 +81,7 @@ DONE_MESSAGES = {
 }
 
 
-class PageRoute(APIRoute):
+class HtmlErrorRoute(APIRoute):
     """Answers a service's refusal with an HTML page in the visitor's language, not JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -94,7 +95,7 @@ class PageRoute(APIRoute):
                 title, message = ERROR_PAGES.get(
                     specific, ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
                 )
-                return page(request).render(
+                return page_context(request).render(
                     "message.html", status_code=error.status_code, title=title, message=message
                 )
             except RequestValidationError:
@@ -105,12 +106,12 @@ class PageRoute(APIRoute):
 
 def error_page(request: Request, code: str, *, status_code: int) -> HTMLResponse:
     title, message = ERROR_PAGES[code]
-    return page(request).render(
+    return page_context(request).render(
         "message.html", status_code=status_code, title=title, message=message
     )
 
 
-router = APIRouter(include_in_schema=False, route_class=PageRoute)
+router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 
 def too_large_page(request: Request) -> HTMLResponse | None:
@@ -134,7 +135,7 @@ def _when(starts: datetime, ends: datetime, zone: str, lang: Language) -> dict[s
     return {"date": i18n.event_date(starts, lang), "times": i18n.event_times(starts, ends, lang)}
 
 
-def _choices(page: Page) -> dict[str, Any]:
+def _choices(page: PageContext) -> dict[str, Any]:
     return {
         "affiliations": [
             (kind.value, page.gettext(label)) for kind, label in AFFILIATION_LABELS.items()
@@ -148,7 +149,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
-def _refused(page: Page, form: dict[str, str]) -> HTMLResponse | None:
+def _refused(page: PageContext, form: dict[str, str]) -> HTMLResponse | None:
     """A page refusing the post when it fails CSRF or a bot filled the honeypot; else None."""
     if not page.guard.csrf_valid(
         cookie=page.request.cookies.get(CSRF_COOKIE), token=form.get(CSRF_FIELD)
@@ -178,7 +179,7 @@ async def home(settings: SettingsDep) -> RedirectResponse:
 
 
 async def _event_page(
-    page: Page,
+    page: PageContext,
     session: SessionDep,
     slug: str,
     *,
@@ -200,7 +201,7 @@ async def _event_page(
 
 
 @router.get("/events/{slug}", response_class=HTMLResponse)
-async def event_page(slug: str, page: PageDep, session: SessionDep) -> HTMLResponse:
+async def event_page(slug: str, page: PageContextDep, session: SessionDep) -> HTMLResponse:
     return await _event_page(page, session, slug, values={"language": page.lang}, errors={})
 
 
@@ -208,7 +209,7 @@ async def event_page(slug: str, page: PageDep, session: SessionDep) -> HTMLRespo
 async def sign_up(
     slug: str,
     request: Request,
-    page: PageDep,
+    page: PageContextDep,
     session: SessionDep,
     clock: ClockDep,
     key: SigningKeyDep,
@@ -240,7 +241,7 @@ async def sign_up(
     return page.redirect(f"/r/{result.manage_token}?done=signed-up")
 
 
-def _registration_view(page: Page, registration: Registration) -> dict[str, Any]:
+def _registration_view(page: PageContext, registration: Registration) -> dict[str, Any]:
     event: Event = registration.event
     names = dict(countries(page.lang))
     return {
@@ -279,7 +280,7 @@ def _edit_values(registration: Registration) -> dict[str, str]:
 
 @router.get("/r/{token}", response_class=HTMLResponse)
 async def manage_page(
-    token: Token, page: PageDep, session: SessionDep, done: str | None = None
+    token: Token, page: PageContextDep, session: SessionDep, done: str | None = None
 ) -> HTMLResponse:
     registration = await registrations.get_by_token(session, token)
     return page.render(
@@ -291,7 +292,7 @@ async def manage_page(
 
 
 async def _edit_page(
-    page: Page,
+    page: PageContext,
     session: SessionDep,
     token: str,
     *,
@@ -312,13 +313,13 @@ async def _edit_page(
 
 
 @router.get("/r/{token}/edit", response_class=HTMLResponse)
-async def edit_page(token: Token, page: PageDep, session: SessionDep) -> HTMLResponse:
+async def edit_page(token: Token, page: PageContextDep, session: SessionDep) -> HTMLResponse:
     return await _edit_page(page, session, token)
 
 
 @router.post("/r/{token}/edit", response_model=None)
 async def edit(
-    token: Token, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
     form = await _form(request)
     if (refusal := _refused(page, form)) is not None:
@@ -335,7 +336,7 @@ async def edit(
 
 
 @router.get("/r/{token}/cancel", response_class=HTMLResponse)
-async def cancel_page(token: Token, page: PageDep, session: SessionDep) -> HTMLResponse:
+async def cancel_page(token: Token, page: PageContextDep, session: SessionDep) -> HTMLResponse:
     registration = await _changeable(session, token)
     registrations.ensure_self_cancellable(registration)
     return page.render("cancel.html", token=token, **_registration_view(page, registration))
@@ -343,7 +344,7 @@ async def cancel_page(token: Token, page: PageDep, session: SessionDep) -> HTMLR
 
 @router.post("/r/{token}/cancel", response_model=None)
 async def cancel(
-    token: Token, request: Request, page: PageDep, session: SessionDep, clock: ClockDep
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
     if (refusal := _refused(page, await _form(request))) is not None:
         return refusal

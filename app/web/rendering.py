@@ -47,7 +47,7 @@ def form_guard(key: str, settings: Settings) -> FormGuard:
 
 
 @dataclass
-class Page:
+class PageContext:
     """What every page needs to know about the request it answers."""
 
     request: Request
@@ -98,7 +98,7 @@ class Page:
         return response
 
 
-def page(request: Request) -> Page:
+def page_context(request: Request) -> PageContext:
     state = request.app.state
     lang = i18n.negotiate(
         query=request.query_params.get("lang"),
@@ -111,7 +111,7 @@ def page(request: Request) -> Page:
     csrf_cookie = request.cookies.get(CSRF_COOKIE) or ""
     if not csrf_cookie:
         csrf_cookie = cookies[CSRF_COOKIE] = FormGuard.new_csrf_cookie()
-    return Page(
+    return PageContext(
         request=request,
         lang=lang,
         # A form's fill-time stamp is good only for this form (the sign-up form is
@@ -127,4 +127,4 @@ def page(request: Request) -> Page:
     )
 
 
-PageDep = Annotated[Page, Depends(page)]
+PageContextDep = Annotated[PageContext, Depends(page_context)]
