@@ -102,7 +102,7 @@ async def _session() -> AsyncIterator[AsyncSession]:
     """A session on the configured database, for one command."""
     engine = create_engine(_database_url(), pool_size=1)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, settings=get_settings())() as session:
             yield session
     finally:
         await engine.dispose()

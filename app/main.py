@@ -42,7 +42,7 @@ MAIL_WORKER_GRACE_SECONDS = 10
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(engine, settings=settings)
     stop_mail = asyncio.Event()
     mail_worker = (
         asyncio.create_task(

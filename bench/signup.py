@@ -50,8 +50,9 @@ async def _bounded(jobs: list[Callable[[], Awaitable[None]]]) -> None:
 
 async def _ours(url: str) -> float:
     engine = create_engine(url, pool_size=CONCURRENCY // 2)
-    app = create_app(Settings(database_url=url, rate_limit_enabled=False, _env_file=None))
-    app.state.sessionmaker = create_sessionmaker(engine)
+    settings = Settings(database_url=url, rate_limit_enabled=False, _env_file=None)
+    app = create_app(settings)
+    app.state.sessionmaker = create_sessionmaker(engine, settings=settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.events.schemas import EventFields
 from app.events.seed import seed_event
 from app.events.service import get_event
@@ -85,16 +85,6 @@ async def admin_execute(server_url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def process_settings() -> Iterator[None]:
-    """E-mails are composed with the process settings (`get_settings()`), as in production."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BASE_URL", BASE_URL)
-        get_settings.cache_clear()
-        yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -158,10 +148,12 @@ async def connection(shared_engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 
 
 @pytest.fixture
-def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+def sessionmaker(
+    connection: AsyncConnection, settings: Settings
+) -> async_sessionmaker[AsyncSession]:
     # Each session's commit only releases a savepoint of the outer transaction.
-    return async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    return create_sessionmaker(
+        connection, settings=settings, autoflush=True, join_transaction_mode="create_savepoint"
     )
 
 
@@ -282,7 +274,7 @@ async def committed_app(
     """The app on a database of its own, going through the real per-request transactions."""
     engine = create_engine(await make_database(), pool_size=10)
     app = create_app(settings, clock=clock)
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(engine, settings=settings)
     yield app
     await engine.dispose()
 

@@ -12,7 +12,7 @@ import icalendar
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import get_settings
+from app.config import Settings
 from app.events.seed import seed_event
 from app.events.service import cancel_event_and_registrations, get_event
 from app.kit.errors import InvalidTransition
@@ -495,10 +495,14 @@ async def test_a_declined_registrant_gets_a_calendar_cancellation(
 
 
 async def test_every_calendar_names_its_organiser_from_mail_from(
-    event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
+    event: object,
+    signup: Signup,
+    smtp_server: SmtpServer,
+    send_queued: SendQueued,
+    settings: Settings,
 ) -> None:
     await signup(email="delegate@example.org", language="en")
     message = await received_by(smtp_server, send_queued, "delegate@example.org")
     (entry,) = calendar_of(message).walk("VEVENT")
-    assert str(entry["organizer"]) == f"mailto:{parseaddr(get_settings().mail_from)[1]}"
+    assert str(entry["organizer"]) == f"mailto:{parseaddr(settings.mail_from)[1]}"
     assert entry["organizer"].params["CN"] == "JMDI, UNITAR, KNOMAD"

@@ -122,8 +122,31 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+_SETTINGS = "settings"
+
+
+def create_sessionmaker(
+    bind: Any, *, settings: Settings | None = None, **options: Any
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `bind`, each carrying `settings` for the rules that need them deep in
+    a change, such as an e-mail's links and sender (`session_settings`).
+
+    `options` override the session defaults (the tests join an outer transaction).
+    """
+    defaults: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
+    info = {_SETTINGS: settings} if settings is not None else {}
+    return async_sessionmaker(bind, **(defaults | options), info=info)
+
+
+def session_settings(session: AsyncSession) -> Settings:
+    """The settings the session's maker was given (`create_sessionmaker(settings=...)`)."""
+    settings = session.info.get(_SETTINGS)
+    if not isinstance(settings, Settings):
+        raise RuntimeError(
+            "This session was made without the app's settings, which e-mails need: "
+            "create its sessionmaker with create_sessionmaker(..., settings=settings)."
+        )
+    return settings
 
 
 async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:

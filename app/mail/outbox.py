@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import get_settings
+from app.kit.db import session_settings
 from app.mail.addresses import needs_smtputf8
 from app.mail.calendar import build_calendar, site_host
 from app.mail.compose import CalendarFile, Letter, compose
@@ -29,8 +29,11 @@ async def enqueue(
     manage_token: str | None = None,
     calendar_method: str | None = None,
 ) -> OutboxMessage:
-    """Render the message for `registration` (event loaded) and queue it in this transaction."""
-    settings = get_settings()
+    """Render the message for `registration` (event loaded) and queue it in this transaction.
+
+    Its links and sender come from the settings the session was made with.
+    """
+    settings = session_settings(session)
     # The page opens in the registrant's language, whatever the browser prefers.
     manage_url = (
         f"{settings.base_url}/r/{manage_token}?lang={registration.language.value}"

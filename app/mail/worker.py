@@ -161,7 +161,7 @@ async def serve_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await run_worker(
-            create_sessionmaker(engine),
+            create_sessionmaker(engine, settings=settings),
             transport_for(settings),
             settings=settings,
             clock=SystemClock(),
