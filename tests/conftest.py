@@ -317,6 +317,8 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.received: list[bytes] = []
+        """The messages as they came over the wire, unparsed."""
         self.refusals: list[str] = []
         self.recipients: list[str] = []
         self.delay = 0.0
@@ -330,13 +332,16 @@ class RecordingHandler:
             await asyncio.sleep(self.delay)
         if self.refusals:
             return self.refusals.pop(0)
-        self.messages.append(parse_message(envelope.original_content or envelope.content))
+        data = envelope.original_content or envelope.content
+        self.received.append(data)
+        self.messages.append(parse_message(data))
         self.recipients.extend(envelope.rcpt_tos)
         return "250 Message accepted for delivery"
 
     def forget(self) -> None:
         """Drop what was received so far, so a test looks only at what follows."""
         self.messages.clear()
+        self.received.clear()
         self.recipients.clear()
 
     def message_ids(self) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.mail.addresses import ascii_domain
+from app.mail.headers import header_text
 from app.mail.i18n import event_time, mail_language, texts
 from app.models import MailKind, Registration
 
@@ -79,10 +80,11 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     }
 
     message = EmailMessage(policy=_SEVEN_BIT)
-    message["Subject"] = text["subject"]
+    # Names and the title come from people: made inert before they become headers.
+    message["Subject"] = header_text(text["subject"])
     message["From"] = sender
     local, _, domain = ascii_domain(registration.email).rpartition("@")
-    message["To"] = Address(display_name=name, username=local, domain=domain)
+    message["To"] = Address(display_name=header_text(name), username=local, domain=domain)
     message["Message-ID"] = message_id
     # RFC 3834: tells auto-responders (holiday replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"

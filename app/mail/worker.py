@@ -13,6 +13,7 @@ from app.config import Settings
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import create_engine, create_sessionmaker, resolve_database_url
 from app.kit.db_errors import explain
+from app.mail.headers import UnsafeHeaders, check_headers
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 
@@ -60,7 +61,12 @@ async def deliver_due(
             error: str | None = None
             permanent = False
             try:
-                await transport.send(_envelope(row, sender=sender, clock=clock))
+                envelope = _envelope(row, sender=sender, clock=clock)
+                check_headers(envelope.data)
+                await transport.send(envelope)
+            except UnsafeHeaders as exc:
+                # Never sent: trying again would build the same bytes.
+                error, permanent = f"not sent, unsafe headers: {exc}", True
             except DeliveryError as exc:
                 error, permanent = exc.reason, exc.permanent
             except Exception as exc:
