@@ -104,6 +104,11 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 _CODES_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -142,6 +147,8 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "backslashreplace")
     if isinstance(value, dict):
         return {str(json_safe(k)): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -166,11 +173,22 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+NOT_JSON = "The body must be JSON, sent with Content-Type: application/json."
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(_unread_body(err) for err in exc.errors()):
+        return await _app_error(request, UnsupportedMediaType(NOT_JSON))
     # The contract keeps FastAPI's list of errors as `detail`; `code` is our addition.
     errors = [{k: v for k, v in err.items() if k != "ctx"} | _ctx(err) for err in exc.errors()]
     return JSONResponse(error_body(errors, "validation_error"), status_code=422)
+
+
+def _unread_body(err: Any) -> bool:
+    """FastAPI passes a body on as bytes when its Content-Type is not a JSON one
+    (`application/json`, `application/*+json`); no JSON body model accepts bytes."""
+    return tuple(err.get("loc", ()))[:1] == ("body",) and isinstance(err.get("input"), bytes)
 
 
 def _ctx(err: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
@@ -100,6 +101,9 @@ class HtmlErrorRoute(APIRoute):
                 )
             except RequestValidationError:
                 return error_page(request, "bad_request", status_code=422)
+            except StarletteHTTPException as error:
+                # E.g. a multipart form without its boundary, which Starlette cannot read.
+                return error_page(request, "bad_request", status_code=error.status_code)
 
         return handle_on_page
 
