@@ -12,7 +12,7 @@ OWNER_EMAIL ?= owner@example.org
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install lock run worker test smoke lint format bench clean
+.PHONY: help install lock run worker test smoke fuzz lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test: install $(if $(shell command -v npm),$(AXE)) ## Run the whole test suite
 
 smoke: ## `make run` on a free port, then the README's curl lines against it
 	bash scripts/smoke.sh
+
+fuzz: install ## schemathesis against the running app, anonymous and as owner: no 5xx, all as documented
+	bash scripts/schemathesis.sh
 
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.kit.errors import error_body
+from app.kit.responses import errors
 
 router = APIRouter(tags=["health"])
 
@@ -13,7 +14,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses=errors(e503="`not_ready`: the database is not answering"),
+)
 async def readyz(request: Request) -> dict[str, str] | JSONResponse:
     """Ready: the database answers."""
     try:

@@ -7,12 +7,17 @@ from app.events import admin as event_admin
 from app.events import service as events
 from app.events import stats
 from app.events.schemas import EventFields, EventRead, EventStats, EventUpdate
+from app.kit.responses import COMMON, errors
 from app.organisers.dependencies import AUTH_ERRORS, Owner, Viewer
 
-router = APIRouter(prefix="/api/admin", tags=["organisers"])
+router = APIRouter(prefix="/api/admin", tags=["organisers"], responses=COMMON)
+
+_ERRORS = AUTH_ERRORS | errors(
+    e404="`not_found`: unknown event", e409="`conflict` (a taken slug) or `invalid_transition`"
+)
 
 
-@router.get("/events", response_model=list[EventRead], responses=AUTH_ERRORS)
+@router.get("/events", response_model=list[EventRead], responses=_ERRORS)
 async def list_events(_: Viewer, session: SessionDep, clock: ClockDep) -> list[EventRead]:
     return [
         await events.read_event(session, event, clock.now())
@@ -20,7 +25,7 @@ async def list_events(_: Viewer, session: SessionDep, clock: ClockDep) -> list[E
     ]
 
 
-@router.post("/events", status_code=201, response_model=EventRead, responses=AUTH_ERRORS)
+@router.post("/events", status_code=201, response_model=EventRead, responses=_ERRORS)
 async def create_event(
     body: EventFields, organiser: Owner, session: SessionDep, clock: ClockDep
 ) -> EventRead:
@@ -28,7 +33,7 @@ async def create_event(
     return await events.read_event(session, event, clock.now())
 
 
-@router.patch("/events/{slug}", response_model=EventRead, responses=AUTH_ERRORS)
+@router.patch("/events/{slug}", response_model=EventRead, responses=_ERRORS)
 async def update_event(
     slug: str, body: EventUpdate, organiser: Owner, session: SessionDep, clock: ClockDep
 ) -> EventRead:
@@ -39,7 +44,7 @@ async def update_event(
     return await events.read_event(session, event, clock.now())
 
 
-@router.post("/events/{slug}/cancel", response_model=EventRead, responses=AUTH_ERRORS)
+@router.post("/events/{slug}/cancel", response_model=EventRead, responses=_ERRORS)
 async def cancel_event(
     slug: str, organiser: Owner, session: SessionDep, clock: ClockDep
 ) -> EventRead:
@@ -49,7 +54,7 @@ async def cancel_event(
     return await events.read_event(session, event, clock.now())
 
 
-@router.get("/events/{slug}/stats", response_model=EventStats, responses=AUTH_ERRORS)
+@router.get("/events/{slug}/stats", response_model=EventStats, responses=_ERRORS)
 async def event_stats(slug: str, _: Viewer, session: SessionDep) -> EventStats:
     event = await events.get_event(session, slug)
     return await stats.event_stats(session, event)

@@ -19,12 +19,15 @@ from app.exports.attendees_csv import (
     parse_columns,
     stream_csv,
 )
+from app.kit.responses import COMMON, errors
 from app.models import Event
 from app.organisers.dependencies import AUTH_ERRORS, Viewer
 from app.registrations.admin_router import registration_filters
 from app.registrations.filters import RegistrationFilters
 
-router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"])
+router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"], responses=COMMON)
+
+_ERRORS = AUTH_ERRORS | errors(e404="`not_found`: unknown event")
 
 _COLUMNS_HELP = f"Comma-separated, in the order wanted; default all: {', '.join(COLUMNS)}."
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,7 +54,7 @@ def _columns(
 @router.get(
     "/registrations.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}, **AUTH_ERRORS},
+    responses={200: {"content": {"text/csv": {}}}, **_ERRORS},
 )
 async def registrations_csv(
     slug: str,
@@ -106,7 +109,7 @@ async def _stream(
 @router.get(
     "/security-list.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}, **AUTH_ERRORS},
+    responses={200: {"content": {XLSX: {}}}, **_ERRORS},
 )
 async def security_list(
     slug: str, organiser: Viewer, session: SessionDep, clock: ClockDep

@@ -7,16 +7,16 @@ from fastapi.security import OAuth2PasswordBearer
 
 from app.deps import ClockDep, SessionDep
 from app.kit.errors import Unauthorized
+from app.kit.responses import errors
 from app.models import Organiser, OrganiserRole
 from app.organisers.bearer import organiser_for_token
 from app.organisers.roles import ensure_role
 from app.organisers.throttle import LoginThrottle
 
 # What every organiser endpoint may answer before it runs (for the OpenAPI document).
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid bearer token"},
-    403: {"description": "The organiser's role is too low"},
-}
+AUTH_ERRORS = errors(
+    e401="`unauthorized`: no valid bearer token", e403="`forbidden`: the role is too low"
+)
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:

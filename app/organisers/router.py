@@ -15,6 +15,7 @@ from app.audit.service import list_audit_entries
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.kit.errors import Unauthorized
 from app.kit.pagination import Cursor, Limit
+from app.kit.responses import COMMON, errors
 from app.organisers import accounts as organisers
 from app.organisers.bearer import issue_token, revoke_token
 from app.organisers.dependencies import (
@@ -26,8 +27,12 @@ from app.organisers.dependencies import (
 )
 from app.organisers.schemas import TokenRead
 
-router = APIRouter(prefix="/api/auth", tags=["organisers"])
-audit_router = APIRouter(prefix="/api/admin", tags=["organisers"])
+router = APIRouter(
+    prefix="/api/auth",
+    tags=["organisers"],
+    responses=COMMON | errors(e401="`unauthorized`: a wrong password, or no valid bearer token"),
+)
+audit_router = APIRouter(prefix="/api/admin", tags=["organisers"], responses=COMMON)
 
 
 @router.post("/token", response_model=TokenRead)

@@ -4,7 +4,7 @@ Its filter parameters (`registration_filters`) serve the CSV export too.
 """
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
 from app.kit.pagination import Cursor, Limit
-from app.models import Organiser
+from app.kit.responses import COMMON, errors
+from app.models import AffiliationType, Organiser, RegistrationStatus
 from app.organisers.dependencies import AUTH_ERRORS, CurrentOrganiser, Viewer, require_role
 from app.organisers.roles import ensure_role
 from app.registrations import admin as registration_admin
@@ -27,16 +28,31 @@ from app.registrations.schemas import (
 )
 from app.registrations.transitions import TRANSITIONS, Action
 
-router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"])
+router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"], responses=COMMON)
 
-_ERRORS = AUTH_ERRORS | {
-    404: {"description": "Unknown event or registration"},
-    409: {"description": "The action is not legal from the registration's stage"},
-}
+_ERRORS = AUTH_ERRORS | errors(
+    e404="`not_found`: unknown event, registration or ticket",
+    e409="`invalid_transition`: the action is not legal from the registration's stage",
+)
 
 
 _LIST_HELP = "One or more values, repeated (`?status=a&status=b`) or comma-separated (`a,b`)."
-ListParam = Annotated[list[str] | None, Query(description=_LIST_HELP)]
+
+
+def _listed(items: dict[str, Any]) -> Any:
+    """A list filter whose document names its values (`items`), though it is read as text
+    so that comma-separated values work too (checked by RegistrationFilters)."""
+    schema = {"anyOf": [{"type": "array", "items": items}, {"type": "null"}]}
+    return Query(description=_LIST_HELP, json_schema_extra=schema)
+
+
+StatusList = Annotated[
+    list[str] | None, _listed({"enum": [status.value for status in RegistrationStatus]})
+]
+AffiliationList = Annotated[
+    list[str] | None, _listed({"enum": [kind.value for kind in AffiliationType]})
+]
+CountryList = Annotated[list[str] | None, _listed({"type": "string", "pattern": "^[A-Za-z]{2}$"})]
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -46,9 +62,9 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def registration_filters(
-    status: ListParam = None,
-    affiliation_type: ListParam = None,
-    country: ListParam = None,
+    status: StatusList = None,
+    affiliation_type: AffiliationList = None,
+    country: CountryList = None,
     has_un_grounds_pass: bool | None = None,
     checked_in: bool | None = None,
     q: Annotated[

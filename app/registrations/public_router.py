@@ -1,7 +1,7 @@
 """The public API: events and the registrant's own record."""
 
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Body, Path
@@ -11,6 +11,7 @@ from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.events import service as events
 from app.events.schemas import EventRead
 from app.kit.errors import AlreadyRegistered, NotFound, error_body
+from app.kit.responses import COMMON, errors
 from app.mail.calendar import build_calendar, standing_method
 from app.models import RegistrationStatus
 from app.registrations import service as registrations
@@ -18,16 +19,17 @@ from app.registrations.schemas import RegistrantRead, RegistrationCreate, Regist
 from app.registrations.service import Duplicate
 from app.registrations.tickets import ticket_code
 
-router = APIRouter(prefix="/api", tags=["public"])
+router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
 
 # Any text: an address or token that cannot exist is answered like an unknown one (404).
 Slug = Annotated[str, Path()]
 Token = Annotated[str, Path()]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown event or token"},
-    409: {"description": "Closed, full, duplicate, organisation limit, or not changeable"},
-}
+_ERRORS = errors(
+    e404="`not_found` (unknown event) or `invalid_token`",
+    e409="`registration_closed`, `event_full`, `already_registered`, `org_limit_reached` "
+    "or `invalid_transition`",
+)
 
 
 @router.get("/events/{slug}", response_model=EventRead, responses=_ERRORS)

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Property-based API test of the running app with schemathesis: every operation in
+# the app's OpenAPI document, first anonymous, then as the owner (a bearer token).
+# Fails on any 5xx and on any answer the document does not describe (status code,
+# content type, headers, body schema).
+#
+# The app runs as `make run` runs it, on a free port with a data folder of its own
+# (its embedded PostgreSQL, e-mails as files), and is stopped at the end.
+#
+# Usage: bash scripts/schemathesis.sh   (from anywhere, once `make install` is done)
+#   FUZZ_EXAMPLES   test cases per operation and phase (default 25): a few minutes
+#   FUZZ_SEED       a fixed seed, to replay a run (default: a new one, printed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+EXAMPLES=${FUZZ_EXAMPLES:-25}
+SEED=${FUZZ_SEED:-$RANDOM$RANDOM}
+READY_SECONDS=${FUZZ_READY_SECONDS:-60}
+STOP_SECONDS=30
+OWNER=owner@example.org
+
+for tool in "$BIN/rsvp" "$BIN/schemathesis" curl setsid; do
+    command -v "$tool" >/dev/null || { echo "fuzz: $tool is needed (make install)" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rsvp-fuzz.XXXXXX")
+log=$work/serve.log
+port=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+server=
+
+fail() {
+    echo "fuzz: FAILED: $*" >&2
+    exit 1
+}
+
+stop_server() {
+    [ -n "$server" ] || return 0
+    local group=$server
+    server=
+    kill -TERM -- "-$group" 2>/dev/null || return 0
+    local deadline=$((SECONDS + STOP_SECONDS))
+    while kill -0 -- "-$group" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            kill -KILL -- "-$group" 2>/dev/null || true
+            break
+        fi
+        sleep 0.2
+    done
+}
+
+cleanup() {
+    local status=$?
+    stop_server
+    if [ "$status" -eq 0 ]; then
+        rm -rf "$work"
+    else
+        [ -s "$log" ] && { echo "fuzz: last lines of the server's log:" >&2; tail -n 20 "$log" >&2; }
+        echo "fuzz: kept $work (server log, reports) for a look" >&2
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A clean data folder, the embedded PostgreSQL, e-mails as files, no .env surprises.
+# Rate limits off: thousands of requests from one address are the point here.
+export DATA_DIR=$work/data BASE_URL=$base MAIL_WORKER_IN_PROCESS=true RATE_LIMIT_ENABLED=false
+unset DATABASE_URL SMTP_URL SECRET_KEY
+
+"$BIN/rsvp" migrate >"$log" 2>&1 || fail "rsvp migrate"
+"$BIN/rsvp" seed --if-missing >>"$log" 2>&1 || fail "rsvp seed"
+password=$("$BIN/rsvp" create-organiser --if-none --generate-password --email "$OWNER" --role owner |
+    sed -n 's/^Password (shown only this once[^:]*: //p')
+[ -n "$password" ] || fail "create-organiser printed no password"
+
+echo "fuzz: serving on $base (DATA_DIR=$DATA_DIR)"
+setsid "$BIN/rsvp" serve --host 127.0.0.1 --port "$port" >>"$log" 2>&1 </dev/null &
+server=$!
+deadline=$((SECONDS + READY_SECONDS))
+until curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
+    kill -0 "$server" 2>/dev/null || fail "the server exited before it was ready"
+    [ "$SECONDS" -lt "$deadline" ] || fail "$base/readyz did not answer 200 within ${READY_SECONDS}s"
+    sleep 0.3
+done
+
+token=$(curl -fsS "$base/api/auth/token" --data-urlencode "username=$OWNER" \
+    --data-urlencode "password=$password" |
+    "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') ||
+    fail "the owner could not sign in"
+
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance
+CHECKS=$CHECKS,response_headers_conformance,response_schema_conformance
+
+# fuzz NAME [schemathesis options...]
+fuzz() {
+    local name=$1
+    shift
+    echo "fuzz: $name: $EXAMPLES cases per operation and phase, seed $SEED"
+    "$BIN/schemathesis" run "$base/openapi.json" \
+        --checks "$CHECKS" \
+        --phases examples,coverage,fuzzing \
+        --max-examples "$EXAMPLES" \
+        --seed "$SEED" \
+        --workers 1 \
+        --request-timeout 30 \
+        --generation-database none \
+        --suppress-health-check all \
+        --no-color \
+        --report junit --report-dir "$work/report-$name" \
+        "$@" || fail "schemathesis ($name) found failures: see above"
+}
+
+fuzz anonymous
+# Logging out would revoke the token the rest of the run uses (the anonymous run covers it).
+fuzz owner -H "Authorization: Bearer $token" --exclude-path /api/auth/logout
+echo "fuzz: no 5xx and no answer outside the OpenAPI document, anonymous and as owner"
