@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
@@ -141,3 +142,63 @@ def test_neutralise_keeps_typed_numbers_readable(value: str, expected: str) -> N
 def test_unknown_columns_are_named_in_the_error() -> None:
     with pytest.raises(UnknownColumns, match="shoe_size"):
         parse_columns("email,shoe_size")
+
+
+SEMICOLON_PAYLOADS = [
+    ";=1+1",
+    'Mairie de Lyon;=HYPERLINK("http://example.invalid")',
+    "Stadt; -2+3",
+    "a,@SUM(1+1)",
+    "x;;+cmd|' /C calc'!A0",
+    "Ville, =1+1; @x",
+]
+
+
+def _formula_cells(data: bytes, delimiter: str) -> list[str]:
+    """Cells that a spreadsheet splitting on `delimiter` would read as a formula."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell.lstrip(" ").startswith(("=", "+", "-", "@"))
+        and not re.fullmatch(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*", cell.strip())
+    ]
+
+
+@pytest.mark.parametrize("payload", SEMICOLON_PAYLOADS)
+async def test_no_cell_is_a_formula_whichever_separator_opens_the_file(
+    event: object, signup: Signup, session: AsyncSession, payload: str
+) -> None:
+    await signup(
+        given_name=payload,
+        family_name=payload,
+        organisation=payload,
+        job_title=payload,
+        accessibility_needs=f"{payload}\n{payload}",
+        email="delegate@example.org",
+    )
+    data = await export(session)
+    for delimiter in (",", ";", "\t"):
+        assert _formula_cells(data, delimiter) == [], delimiter
+    # Read the intended way, each value comes back whole, marks included.
+    (row,) = parse(data)
+    assert row["organisation"] == neutralise(payload)
+    assert row["organisation"].replace("'", "") == payload.replace("'", "")
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (";=1+1", ";'=1+1"),
+        ("Mairie;=1+1", "Mairie;'=1+1"),
+        ("a, -b", "a, '-b"),
+        ("x\t@y", "x\t'@y"),
+        ("\t=1", "'\t'=1"),
+        ("a\n=1", "a\n'=1"),
+        ("Tel, +1 212 963 1234", "Tel, +1 212 963 1234"),
+        ("Rue 5; 75001 Paris", "Rue 5; 75001 Paris"),
+    ],
+)
+def test_a_formula_after_any_separator_is_marked_as_text(value: str, expected: str) -> None:
+    assert neutralise(value) == expected
