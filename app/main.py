@@ -22,7 +22,7 @@ from app.kit.db import (
     resolve_database_url,
 )
 from app.kit.errors import install_error_handlers
-from app.kit.middleware import BodySizeLimit
+from app.kit.middleware import AllowedMethods, BodySizeLimit, FrameProtection
 from app.kit.secrets import signing_key
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
@@ -87,6 +87,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.form_guard = form_guard(app.state.signing_key, settings)
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
+    app.add_middleware(AllowedMethods)
+    docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    app.add_middleware(FrameProtection, paths=frozenset(p for p in docs_pages if p))
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, page_refusal=pages.too_large_page
     )

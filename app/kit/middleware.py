@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.kit.errors import error_body
@@ -90,3 +91,82 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route takes at this path (OPTIONS included); [] for no route.
+
+    Starlette's own 405 names only the methods of the first route that matches the
+    path, so `GET /api/registrations/{token}` hid `PATCH` on the same path. Each
+    method is tried against the routes as the router would (FastAPI nests included
+    routers, so the routes' own method sets are not all in reach); mounts (the static
+    files) are left out, as they take any method.
+    """
+    routes = [route for route in scope["app"].router.routes if not isinstance(route, Mount)]
+    methods = [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return sorted([*methods, "OPTIONS"]) if methods else []
+
+
+class AllowedMethods:
+    """`OPTIONS` on any route's path: 204 with `Allow` naming every method it takes; and
+    a 405 names them all too. (A CORS preflight is answered before, by CORSMiddleware.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and (methods := allowed_methods(scope)):
+            await Response(status_code=204, headers={"Allow": ", ".join(methods)})(
+                scope, receive, send
+            )
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            start = message["type"] == "http.response.start"
+            if start and message["status"] == 405 and (methods := allowed_methods(scope)):
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"allow"]
+                allow = (b"allow", ", ".join(methods).encode())
+                message = {**message, "headers": [*headers, allow]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)
+
+
+# The interactive API documentation is a page: no other site may frame it (clickjacking).
+FRAME_PROTECTION = {
+    b"x-frame-options": b"DENY",
+    b"content-security-policy": b"frame-ancestors 'none'",
+}
+
+
+class FrameProtection:
+    """Adds FRAME_PROTECTION to the answers at `paths` (FastAPI's /docs and /redoc)."""
+
+    def __init__(self, app: ASGIApp, *, paths: frozenset[str]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_protected(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message["headers"] if k.lower() not in FRAME_PROTECTION
+                ]
+                message = {**message, "headers": [*headers, *FRAME_PROTECTION.items()]}
+            await send(message)
+
+        await self.app(scope, receive, send_protected)

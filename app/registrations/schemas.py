@@ -3,7 +3,14 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from app.kit.fields import (
     CountryCode,
@@ -33,7 +40,8 @@ class RegistrationCreate(BaseModel):
     language: Language = Language.en
     has_un_grounds_pass: bool
     accessibility_needs: FreeText | None = None
-    consent: bool = Field(description="Must be true: consent to the use of these details.")
+    # Strict: `1` or `"true"` is not a person's consent (422).
+    consent: StrictBool = Field(description="Must be true: consent to the use of these details.")
 
     @field_validator("consent")
     @classmethod

@@ -195,6 +195,14 @@ def _snapshot(registration: Registration) -> dict[str, Any]:
     )
 
 
+# How a refusal names the action: "Can't {doing} a registration that is cancelled."
+_DOING = {
+    Action.check_in: "check in",
+    Action.undo_check_in: "undo the check-in of",
+    Action.resend_confirmation: "resend the confirmation of",
+}
+
+
 async def _perform(
     session: AsyncSession,
     *,
@@ -208,7 +216,7 @@ async def _perform(
     if stage not in TRANSITIONS[action].allowed_from:
         checked_in_at = registration.checked_in_at
         raise InvalidTransition(
-            f"Can't {action.replace('-', ' ')} a registration that is {stage.replace('_', ' ')}.",
+            f"Can't {_DOING.get(action, action)} a registration that is {stage.replace('_', ' ')}.",
             stage=str(stage),
             checked_in_at=checked_in_at.isoformat() if checked_in_at else None,
         )
