@@ -4,7 +4,10 @@ Each of the five JSON-body endpoints gets every kind of body a client may send
 by mistake or on purpose; a page's form gets a page, not JSON. Nothing changes.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+import http.client
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,8 +15,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.main import create_app
 from app.models import Registration
-from tests.conftest import BASE_URL, AuthHeaders, MakeRegistration
+from app.services.event_admin import seed_event
+from tests.conftest import BASE_URL, AuthHeaders, FakeClock, MakeRegistration, event_fields
+from tests.live_server import free_port, serve
 
 FORM_BODY = b"given_name=Ana&family_name=Quispe"
 MULTIPART = b'--b\r\nContent-Disposition: form-data; name="given_name"\r\n\r\nAna\r\n--b--\r\n'
@@ -138,3 +146,39 @@ async def test_a_page_form_posted_as_multipart_without_boundary_gets_a_page(
     assert response.headers["content-type"].startswith("text/html")
     assert "This page could not be shown" in response.text
     assert await registrations(session) == before
+
+
+async def test_over_one_kept_alive_connection_every_body_is_answered(
+    make_database: Callable[[], Awaitable[str]], clock: FakeClock, tmp_path: Path
+) -> None:
+    """Against real uvicorn: a 500 used to make it drop the connection without an answer."""
+    database_url = await make_database()
+    engine = create_engine(database_url, pool_size=1)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await seed_event(session, event_fields(), now=clock.now())
+    await engine.dispose()
+    port = free_port()
+    settings = Settings(
+        database_url=database_url,
+        base_url=f"http://127.0.0.1:{port}",
+        data_dir=tmp_path,
+        rate_limit_enabled=False,
+        mail_worker_in_process=False,
+        _env_file=None,
+    )
+
+    def post_all() -> list[tuple[int, str | None]]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        answers = []
+        for content_type, body in NOT_JSON.values():
+            headers = {"Content-Type": content_type} if content_type else {}
+            connection.request("POST", "/api/events/side-event/registrations", body, headers)
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("connection")))
+        connection.close()
+        return answers
+
+    with serve(create_app(settings, clock=clock), port):
+        answers = await asyncio.to_thread(post_all)
+    assert answers == [(415, None)] * len(NOT_JSON)
