@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Property-based API test of the running app with schemathesis: every operation in
-# the app's OpenAPI document, first anonymous, then as the owner (a bearer token).
+# the app's OpenAPI document, anonymous, as the owner (a bearer token), and as the owner
+# with the paths naming the seeded event and a real registration.
 # Fails on any 5xx and on any answer the document does not describe (status code,
 # content type, headers, body schema).
 #
