@@ -2,8 +2,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.kit.errors import error_body
-from app.kit.responses import errors
+from app.kit.errors import error_body, error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +16,7 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     response_model=None,
-    responses=errors(e503="`not_ready`: the database is not answering"),
+    responses=error_responses(e503="`not_ready`: the database is not answering"),
 )
 async def readyz(request: Request) -> dict[str, str] | JSONResponse:
     """Ready: the database answers."""

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.events.seed import seed_event
+from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models import Registration
-from app.services.event_admin import seed_event
 from tests.conftest import BASE_URL, AuthHeaders, FakeClock, MakeRegistration, event_fields
 from tests.live_server import free_port, serve
 

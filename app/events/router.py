@@ -7,12 +7,12 @@ from app.events import admin as event_admin
 from app.events import service as events
 from app.events import stats
 from app.events.schemas import EventFields, EventRead, EventStats, EventUpdate
-from app.kit.responses import COMMON, errors
+from app.kit.errors import COMMON, error_responses
 from app.organisers.dependencies import AUTH_ERRORS, Owner, Viewer
 
 router = APIRouter(prefix="/api/admin", tags=["organisers"], responses=COMMON)
 
-_ERRORS = AUTH_ERRORS | errors(
+_ERRORS = AUTH_ERRORS | error_responses(
     e404="`not_found`: unknown event", e409="`conflict` (a taken slug) or `invalid_transition`"
 )
 

@@ -19,7 +19,7 @@ from app.exports.attendees_csv import (
     parse_columns,
     stream_csv,
 )
-from app.kit.responses import COMMON, errors
+from app.kit.errors import COMMON, error_responses
 from app.models import Event
 from app.organisers.dependencies import AUTH_ERRORS, Viewer
 from app.registrations.admin_router import registration_filters
@@ -27,7 +27,7 @@ from app.registrations.filters import RegistrationFilters
 
 router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"], responses=COMMON)
 
-_ERRORS = AUTH_ERRORS | errors(e404="`not_found`: unknown event")
+_ERRORS = AUTH_ERRORS | error_responses(e404="`not_found`: unknown event")
 
 _COLUMNS_HELP = f"Comma-separated, in the order wanted; default all: {', '.join(COLUMNS)}."
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

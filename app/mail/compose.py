@@ -9,8 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.mail.addresses import ascii_domain
-from app.mail.headers import header_text
+from app.mail.headers import ascii_domain, header_text
 from app.mail.i18n import event_time, mail_language, texts
 from app.models import MailKind, Registration
 

@@ -1,4 +1,5 @@
-"""Header safety: text that can never add a header line, and a check of the wire form.
+"""What goes into headers and the envelope: addresses as SMTP wants them, text that can
+never add a header line, and a check of the wire form before sending.
 
 People choose names and organisers choose event titles, and both reach headers
 (`To:`'s display name, `Subject:`). Two defences, so that neither alone has to
@@ -19,6 +20,24 @@ be perfect:
 
 import re
 import unicodedata
+from contextlib import suppress
+
+
+def ascii_domain(email: str) -> str:
+    """The address with its domain in IDNA form (`bücher.example` -> `xn--bcher-kva.example`).
+
+    The local part stays as it is: when it is not ASCII, only a relay that
+    supports SMTPUTF8 can take it (`needs_smtputf8`).
+    """
+    local, _, domain = email.rpartition("@")
+    with suppress(UnicodeError):  # not IDNA-encodable: left for the relay to judge
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    return not address.isascii()
+
 
 ENCODED_WORD_OPENER = "=?"
 _BROKEN_OPENER = "= ?"

@@ -11,9 +11,9 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.db import session_settings
-from app.mail.addresses import needs_smtputf8
 from app.mail.calendar import build_calendar, site_host
 from app.mail.compose import CalendarFile, Letter, compose
+from app.mail.headers import needs_smtputf8
 from app.models import DeliveryState, MailKind, OutboxMessage, Registration
 
 RETRY_BASE = timedelta(minutes=1)

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from app.config import Settings
-from app.mail.addresses import needs_smtputf8
+from app.mail.headers import needs_smtputf8
 
 log = logging.getLogger(__name__)
 

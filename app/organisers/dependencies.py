@@ -6,15 +6,14 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.deps import ClockDep, SessionDep
-from app.kit.errors import Unauthorized
-from app.kit.responses import errors
+from app.kit.errors import Unauthorized, error_responses
 from app.models import Organiser, OrganiserRole
 from app.organisers.bearer import organiser_for_token
 from app.organisers.roles import ensure_role
 from app.organisers.throttle import LoginThrottle
 
 # What every organiser endpoint may answer before it runs (for the OpenAPI document).
-AUTH_ERRORS = errors(
+AUTH_ERRORS = error_responses(
     e401="`unauthorized`: no valid bearer token", e403="`forbidden`: the role is too low"
 )
 

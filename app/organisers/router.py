@@ -13,9 +13,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.audit.service import list_audit_entries
 from app.deps import ClockDep, SessionDep, SettingsDep
-from app.kit.errors import Unauthorized
+from app.kit.errors import COMMON, Unauthorized, error_responses
 from app.kit.pagination import Cursor, Limit
-from app.kit.responses import COMMON, errors
 from app.organisers import accounts as organisers
 from app.organisers.bearer import issue_token, revoke_token
 from app.organisers.dependencies import (
@@ -30,7 +29,8 @@ from app.organisers.schemas import TokenRead
 router = APIRouter(
     prefix="/api/auth",
     tags=["organisers"],
-    responses=COMMON | errors(e401="`unauthorized`: a wrong password, or no valid bearer token"),
+    responses=COMMON
+    | error_responses(e401="`unauthorized`: a wrong password, or no valid bearer token"),
 )
 audit_router = APIRouter(prefix="/api/admin", tags=["organisers"], responses=COMMON)
 

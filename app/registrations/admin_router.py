@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
+from app.kit.errors import COMMON, error_responses
 from app.kit.pagination import Cursor, Limit
-from app.kit.responses import COMMON, errors
 from app.models import AffiliationType, Organiser, RegistrationStatus
 from app.organisers.dependencies import AUTH_ERRORS, CurrentOrganiser, Viewer, require_role
 from app.organisers.roles import ensure_role
@@ -30,7 +30,7 @@ from app.registrations.transitions import TRANSITIONS, Action
 
 router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"], responses=COMMON)
 
-_ERRORS = AUTH_ERRORS | errors(
+_ERRORS = AUTH_ERRORS | error_responses(
     e404="`not_found`: unknown event, registration or ticket",
     e409="`invalid_transition`: the action is not legal from the registration's stage",
 )

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
 from app.events import service as events
 from app.events.schemas import EventRead
-from app.kit.errors import AlreadyRegistered, NotFound, error_body
-from app.kit.responses import COMMON, errors
+from app.kit.errors import COMMON, AlreadyRegistered, NotFound, error_body, error_responses
 from app.mail.calendar import build_calendar, standing_method
 from app.models import RegistrationStatus
 from app.registrations import service as registrations
@@ -25,7 +24,7 @@ router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
 Slug = Annotated[str, Path()]
 Token = Annotated[str, Path()]
 
-_ERRORS = errors(
+_ERRORS = error_responses(
     e404="`not_found` (unknown event) or `invalid_token`",
     e409="`registration_closed`, `event_full`, `already_registered`, `org_limit_reached` "
     "or `invalid_transition`",
