@@ -13,6 +13,8 @@
 #   FUZZ_SEED       a fixed seed, to replay a run (default: a new one, printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/serving.sh
+. scripts/serving.sh
 
 BIN=.venv/bin
 EXAMPLES=${FUZZ_EXAMPLES:-15}
@@ -22,13 +24,13 @@ STOP_SECONDS=30
 OWNER=owner@example.org
 EVENT=local-government-migration-development-2013
 
-for tool in "$BIN/rsvp" "$BIN/schemathesis" curl setsid; do
+for tool in "$BIN/rsvp" "$BIN/schemathesis" python3 curl setsid; do
     command -v "$tool" >/dev/null || { echo "fuzz: $tool is needed (make install)" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rsvp-fuzz.XXXXXX")
 log=$work/serve.log
-port=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
 server=
 
@@ -41,15 +43,7 @@ stop_server() {
     [ -n "$server" ] || return 0
     local group=$server
     server=
-    kill -TERM -- "-$group" 2>/dev/null || return 0
-    local deadline=$((SECONDS + STOP_SECONDS))
-    while kill -0 -- "-$group" 2>/dev/null; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            kill -KILL -- "-$group" 2>/dev/null || true
-            break
-        fi
-        sleep 0.2
-    done
+    stop_group "$group" "$STOP_SECONDS" || echo "fuzz: the server was killed after ${STOP_SECONDS}s" >&2
 }
 
 cleanup() {
@@ -80,12 +74,7 @@ password=$("$BIN/rsvp" create-organiser --if-none --generate-password --email "$
 echo "fuzz: serving on $base (DATA_DIR=$DATA_DIR)"
 setsid "$BIN/rsvp" serve --host 127.0.0.1 --port "$port" >>"$log" 2>&1 </dev/null &
 server=$!
-deadline=$((SECONDS + READY_SECONDS))
-until curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
-    kill -0 "$server" 2>/dev/null || fail "the server exited before it was ready"
-    [ "$SECONDS" -lt "$deadline" ] || fail "$base/readyz did not answer 200 within ${READY_SECONDS}s"
-    sleep 0.3
-done
+wait_ready "$base/readyz" "$server" "$READY_SECONDS"
 
 token=$(curl -fsS "$base/api/auth/token" --data-urlencode "username=$OWNER" \
     --data-urlencode "password=$password" |

@@ -9,6 +9,8 @@
 # once .venv is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/serving.sh
+. scripts/serving.sh
 
 READY_SECONDS=${SMOKE_READY_SECONDS:-60}
 STOP_SECONDS=${SMOKE_STOP_SECONDS:-30}
@@ -21,7 +23,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rsvp-smoke.XXXXXX")
 log=$work/make-run.log
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
 pgdata=$work/data/pg
 server=
@@ -42,15 +44,8 @@ stop_server() {
     [ -n "$server" ] || return 0
     local group=$server
     server=
-    kill -TERM -- "-$group" 2>/dev/null || return 0
-    local deadline=$((SECONDS + STOP_SECONDS))
-    while kill -0 -- "-$group" 2>/dev/null; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            kill -KILL -- "-$group" 2>/dev/null || true
-            fail "make run did not stop within ${STOP_SECONDS}s of SIGTERM"
-        fi
-        sleep 0.2
-    done
+    stop_group "$group" "$STOP_SECONDS" ||
+        fail "make run did not stop within ${STOP_SECONDS}s of SIGTERM"
 }
 
 # The embedded PostgreSQL's postmaster, read from its pid file (empty when none).
@@ -87,12 +82,7 @@ setsid make --no-print-directory run HOST=127.0.0.1 PORT="$port" OWNER_EMAIL="$O
     >"$log" 2>&1 </dev/null &
 server=$!
 
-deadline=$((SECONDS + READY_SECONDS))
-until curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
-    kill -0 "$server" 2>/dev/null || fail "make run exited before the server was ready"
-    [ "$SECONDS" -lt "$deadline" ] || fail "$base/readyz did not answer 200 within ${READY_SECONDS}s"
-    sleep 0.3
-done
+wait_ready "$base/readyz" "$server" "$READY_SECONDS"
 echo "smoke: ready after ${SECONDS}s"
 
 body=$work/body

