@@ -33,9 +33,8 @@ LATIN1 = "=?iso-8859-1?q?Ana=0D=0ABcc:_l@evil.example?="
 PAYLOADS = [BCC, REPLY_TO_AND_BODY, BASE64, LOWERCASE, SPLIT, NESTED, ADJACENT, LATIN1]
 
 # What every registrant message carries, no more (Date is added when it is sent).
-HEADERS = set(
-    "Date Subject From To Message-ID Auto-Submitted MIME-Version Content-Type Content-Language".split()
-)
+ADDRESSING = {"Date", "Subject", "From", "To", "Message-ID", "Auto-Submitted"}
+HEADERS = ADDRESSING | {"MIME-Version", "Content-Type", "Content-Language"}
 
 
 FOLD = re.compile(r"\r?\n[ \t]")
