@@ -97,13 +97,14 @@ def _measure(
 
 
 def measure(bench: BenchRun, config: BenchConfig) -> list[Cell]:
+    """The cells compared with each other are measured one after the other, so that
+    load from elsewhere on the machine, which comes and goes, weighs on both alike."""
     cells = []
     for workers in config.processes:
         database = bench.pg.clone(f"signup_bare_{workers}")
         bench.pg.execute(database, TABLE_DDL)
         serving = bench.bare_stack(database, workers=workers)
         cells.append(_measure(bench, config, serving, name=BARE, database=database))
-    for workers in config.processes:
         database = bench.pg.clone(f"signup_empty_{workers}")
         serving = bench.service(database, workers=workers)
         cells.append(_measure(bench, config, serving, name=SERVICE, database=database))
@@ -195,7 +196,8 @@ def report(cells: list[Cell], config: BenchConfig) -> str:
         "failed requests",
     ]
     rows = []
-    for cell in cells:
+    # Bare stack first, then the empty event, then the pre-filled ones.
+    for cell in sorted(cells, key=lambda c: (c.server == SERVICE, c.prefilled)):
         bare = _bare(cells, cell.workers)
         rows.append(
             [
