@@ -1,8 +1,5 @@
 """The processes under test, started as an operator would: `rsvp serve`, `rsvp worker`,
 uvicorn for the bare stack, and a local SMTP sink, each on a free loopback port.
-
-`BenchRun` is what every benchmark gets: the database server, the process
-starter, and a folder for data and logs that goes away at the end.
 """
 
 import secrets
@@ -10,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -54,10 +51,13 @@ class Server:
 
 @dataclass
 class BenchRun:
+    """What every benchmark gets: the database server, the process starter, and a
+    folder for data and logs that is deleted at the end."""
+
     pg: Postgres
     processes: Processes
     folder: Path
-    organiser_password: str = secrets.token_urlsafe(18)
+    organiser_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     def app_env(self, database: str, **extra: str) -> dict[str, str]:
         """The app's settings for `database`: no rate limits, mail left to `rsvp worker`."""
