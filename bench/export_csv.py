@@ -22,7 +22,7 @@ from bench.postgres import Postgres
 from bench.prefill import prefill
 from bench.processes import rss_bytes
 from bench.servers import EVENT_SLUG, BenchRun, Server
-from bench.tables import Target, progress, ratio, table, targets_table
+from bench.tables import Target, over, progress, ratio, table, targets_table
 
 REPEATS = 3
 SAMPLE_SECONDS = 0.005
@@ -162,7 +162,7 @@ def _mb(value: int) -> str:
 
 def targets(results: list[Measure]) -> list[Target]:
     largest, smallest = results[-1], results[0]
-    speed = largest.http_seconds / largest.copy_seconds
+    speed = over(largest.http_seconds, largest.copy_seconds)
     found = [
         Target(
             f"CSV of {largest.rows:,} rows within 1.5x of COPY",
@@ -198,7 +198,7 @@ def report(results: list[Measure]) -> str:
             f"{m.rows:,}",
             f"{m.http_seconds:.3f} s",
             f"{m.copy_seconds:.3f} s",
-            ratio(m.http_seconds / m.copy_seconds),
+            ratio(over(m.http_seconds, m.copy_seconds)),
             _mb(m.http_bytes),
             _mb(m.copy_bytes),
             _mb(m.rss_growth),

@@ -24,7 +24,7 @@ from bench import load
 from bench.config import BenchConfig
 from bench.processes import Started, cpu_seconds
 from bench.servers import EVENT_SLUG, BenchRun
-from bench.tables import ms, progress, rate, table
+from bench.tables import ms, over, progress, rate, table
 
 BASELINE_MESSAGES = 2_000
 POLL_SECONDS = 0.2
@@ -186,7 +186,7 @@ def report(drains: list[Drain], queued: int, queue_seconds: float, config: Bench
     return "\n".join(
         [
             f"Mail: a backlog of {queued:,} confirmations (queued over HTTP in "
-            f"{queue_seconds:,.0f} s, {queued / queue_seconds:,.1f} sign-ups/s with "
+            f"{queue_seconds:,.0f} s, {over(queued, queue_seconds):,.1f} sign-ups/s with "
             f"{max(config.processes)} server processes{short}) sent to a local SMTP sink",
             "",
             table(headers, rows),

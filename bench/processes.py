@@ -5,6 +5,7 @@ Every process runs in a session of its own, so stopping it stops its children to
 then stops them in order. `Processes` is the one place that knows what is running.
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -128,9 +129,10 @@ class Processes:
     folder: Path
     env: Mapping[str, str]
     running: list[Started] = field(default_factory=list)
+    _numbers: Iterator[int] = field(default_factory=itertools.count)
 
     def start(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Started:
-        log = self.folder / f"{name}-{len(self.running)}.log"
+        log = self.folder / f"{name}-{next(self._numbers)}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen(
                 argv,

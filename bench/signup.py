@@ -18,7 +18,7 @@ from bench.load import LoadResult, sign_ups
 from bench.prefill import prefill
 from bench.processes import cpu_seconds
 from bench.servers import EVENT_SLUG, BenchRun, Server
-from bench.tables import Target, ms, percent, progress, rate, ratio, table, targets_table
+from bench.tables import Target, ms, over, percent, progress, rate, ratio, table, targets_table
 
 BARE = "bare stack"
 SERVICE = "rsvp serve"
@@ -142,7 +142,7 @@ def targets(cells: list[Cell], processes: tuple[int, ...]) -> list[Target]:
     found = []
     for workers in processes:
         bare, empty = _bare(cells, workers), _empty(cells, workers)
-        share = empty.load.per_second / bare.load.per_second
+        share = over(empty.load.per_second, bare.load.per_second)
         found.append(
             Target(
                 f"{_processes(workers)}, empty event: sign-ups/s >= 50% of the bare stack's",
@@ -150,7 +150,7 @@ def targets(cells: list[Cell], processes: tuple[int, ...]) -> list[Target]:
                 share >= 0.5,
             )
         )
-        p99 = empty.load.p99_ms / bare.load.p99_ms
+        p99 = over(empty.load.p99_ms, bare.load.p99_ms)
         found.append(
             Target(
                 f"{_processes(workers)}, empty event: p99 <= 1.5x the bare stack's",
@@ -159,7 +159,7 @@ def targets(cells: list[Cell], processes: tuple[int, ...]) -> list[Target]:
             )
         )
         for cell in _service(cells, workers, prefilled=True):
-            kept = cell.load.per_second / empty.load.per_second
+            kept = over(cell.load.per_second, empty.load.per_second)
             found.append(
                 Target(
                     f"{_processes(workers)}, {cell.registrations:,} registrations: "
@@ -170,8 +170,8 @@ def targets(cells: list[Cell], processes: tuple[int, ...]) -> list[Target]:
             )
     if 1 in processes and 2 in processes:
         one, two = _empty(cells, 1), _empty(cells, 2)
-        scale = two.load.per_second / one.load.per_second
-        bare_scale = _bare(cells, 2).load.per_second / _bare(cells, 1).load.per_second
+        scale = over(two.load.per_second, one.load.per_second)
+        bare_scale = over(_bare(cells, 2).load.per_second, _bare(cells, 1).load.per_second)
         found.append(
             Target(
                 "2 processes >= 1.5x one (empty event)",
@@ -209,7 +209,7 @@ def report(cells: list[Cell], config: BenchConfig) -> str:
                 ms(cell.load.p99_ms),
                 ms(cell.server_cpu_ms),
                 ms(cell.database_cpu_ms),
-                ratio(cell.load.per_second / bare.load.per_second),
+                ratio(over(cell.load.per_second, bare.load.per_second)),
                 f"{cell.load.failures:,}" + (" FLAGGED" if cell.load.failures else ""),
             ]
         )

@@ -17,6 +17,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right_from: 
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
 
+def over(numerator: float, denominator: float) -> float:
+    """A ratio, NaN when there is nothing to divide by (a run where nothing succeeded,
+    flagged anyway): NaN fails every target."""
+    return numerator / denominator if denominator else float("nan")
+
+
 def ms(value: float) -> str:
     return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
 
