@@ -62,8 +62,10 @@ format: install ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install ## Run the benchmarks in bench/ and print their tables
-	$(BIN)/python -m bench
+# One or a few benchmarks by name: make bench BENCH=signup (or BENCH="export reads").
+BENCH ?=
+bench: install ## Run the benchmarks in bench/ and print their tables (BENCH=signup|export|reads|mail: only those)
+	$(BIN)/python -m bench $(BENCH)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache node_modules test-artifacts
