@@ -23,7 +23,9 @@ from app.models import (
 )
 from app.organisers.accounts import create_organiser
 from app.organisers.bearer import issue_token
-from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body, token_of
+from tests.fixtures.app import BASE_URL, token_of
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import event_fields, signup_body
 
 EVENT = "/api/admin/events/side-event"
 

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import AuthHeaders, MakeEvent, MakeRegistration
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 
 EVENTS = "/api/admin/events"
 NEW_EVENT = {

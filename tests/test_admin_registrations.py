@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.events.service import get_event
 from app.models import Registration
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 
 LIST = "/api/admin/events/side-event/registrations"
 

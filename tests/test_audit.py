@@ -2,7 +2,8 @@
 
 import httpx
 
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeOrganiser, MakeRegistration
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeOrganiser, MakeRegistration
 
 AUDIT = "/api/admin/audit"
 REGISTRATIONS = "/api/admin/events/side-event/registrations"

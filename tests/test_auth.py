@@ -11,7 +11,9 @@ from app.config import Settings
 from app.models import OrganiserRole
 from app.organisers.accounts import create_organiser
 from app.organisers.throttle import PER_ACCOUNT, LoginThrottle
-from tests.conftest import BASE_URL, ORGANISER_PASSWORD, AuthHeaders, FakeClock, MakeOrganiser
+from tests.fixtures.app import BASE_URL
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import ORGANISER_PASSWORD, AuthHeaders, MakeOrganiser
 
 TOKEN = "/api/auth/token"
 

@@ -23,8 +23,9 @@ from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models import Language
 from app.web import i18n
-from tests.conftest import FakeClock, event_fields
-from tests.live_server import free_port, serve
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import event_fields
+from tests.fixtures.live_server import free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models import Event
-from tests.conftest import AuthHeaders, MakeEvent, MakeRegistration, Signup, own_path
+from tests.fixtures.app import Signup, own_path
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 from tests.html import parse
 
 EVENT = "/api/admin/events/side-event"

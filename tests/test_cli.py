@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.organisers.passwords import verify_password
-from tests.conftest import admin_execute, database_url, free_port
+from tests.fixtures.database import admin_execute, database_url
+from tests.fixtures.live_server import free_port
 
 RSVP = [sys.executable, "-m", "app"]
 SIDE_EVENT = "local-government-migration-development-2013"

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from app.events.seed import seed_event
 from app.models import Registration, RegistrationStatus
-from tests.conftest import BASE_URL, FakeClock, event_fields, signup_body
+from tests.fixtures.app import BASE_URL
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import event_fields, signup_body
 
 
 async def _seed(app: Any, clock: FakeClock, **fields: Any) -> None:

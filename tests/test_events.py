@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import httpx
 
-from tests.conftest import FakeClock, MakeEvent, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent
 
 
 async def test_event_has_the_contract_fields(event: object, client: httpx.AsyncClient) -> None:

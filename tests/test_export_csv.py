@@ -12,7 +12,9 @@ from app.events.service import get_event
 from app.exports.attendees_csv import COLUMNS, CsvDialect, UnknownColumns, parse_columns, stream_csv
 from app.exports.cells import neutralise
 from app.registrations.filters import RegistrationFilters
-from tests.conftest import FakeClock, MakeEvent, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent
 
 
 async def export(

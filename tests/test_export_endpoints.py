@@ -8,7 +8,9 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent
 
 CSV_PATH = "/api/admin/events/side-event/registrations.csv"
 XLSX_PATH = "/api/admin/events/side-event/security-list.xlsx"

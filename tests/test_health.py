@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from app.kit.db import create_engine, create_sessionmaker
-from tests.conftest import BASE_URL
+from tests.fixtures.app import BASE_URL
 
 
 async def test_healthz_is_ok(client: httpx.AsyncClient) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from tests.conftest import BASE_URL, AuthHeaders, Signup, signup_body
+from tests.fixtures.app import BASE_URL, Signup
+from tests.fixtures.factories import AuthHeaders, signup_body
 
 SIGNUP = "/api/events/side-event/registrations"
 JSON = {"content-type": "application/json"}

@@ -18,15 +18,11 @@ from app.mail.worker import deliver_due
 from app.models import DeliveryState, OutboxMessage
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import register
-from tests.conftest import (
-    FakeClock,
-    SendQueued,
-    Signup,
-    SmtpServer,
-    free_port,
-    parse_message,
-    signup_body,
-)
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import signup_body
+from tests.fixtures.live_server import free_port
+from tests.fixtures.mail import SendQueued, SmtpServer, parse_message
 
 
 async def only_row(session: AsyncSession) -> OutboxMessage:

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.mail.headers import UnsafeHeaders, check_headers, header_text
 from app.models import DeliveryState, OutboxMessage
-from tests.conftest import AuthHeaders, SendQueued, Signup, SmtpServer
+from tests.fixtures.app import Signup
+from tests.fixtures.factories import AuthHeaders
+from tests.fixtures.mail import SendQueued, SmtpServer
 
 BCC = "=?utf-8?q?Ana=0D=0ABcc:_v@evil.example?="
 REPLY_TO_AND_BODY = "=?utf-8?q?x=0D=0AReply-To:_r@evil.example=0D=0A=0D=0AWrite_here?="

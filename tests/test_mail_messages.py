@@ -19,19 +19,10 @@ from app.kit.errors import InvalidTransition
 from app.mail import notifications
 from app.models import RegistrationStatus
 from app.registrations.service import get_by_token
-from tests.conftest import (
-    BASE_URL,
-    AuthHeaders,
-    FakeClock,
-    MakeEvent,
-    SendQueued,
-    Signup,
-    SmtpServer,
-    event_fields,
-    manage_url_in,
-    own_path,
-    token_of,
-)
+from tests.fixtures.app import BASE_URL, Signup, own_path, token_of
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, event_fields
+from tests.fixtures.mail import SendQueued, SmtpServer, manage_url_in
 
 VENUE = "Conference Room 6, United Nations Headquarters, New York"
 

@@ -2,7 +2,10 @@
 
 import httpx
 
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, SendQueued, Signup, SmtpServer
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent
+from tests.fixtures.mail import SendQueued, SmtpServer
 
 ADMIN = "/api/admin/events/side-event"
 

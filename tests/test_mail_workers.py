@@ -27,7 +27,9 @@ from app.mail.transport import transport_for
 from app.mail.worker import MAX_BACKOFF_SECONDS, backoff_seconds, deliver_due, run_worker
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
-from tests.conftest import SmtpServer, event_fields, free_port
+from tests.fixtures.factories import event_fields
+from tests.fixtures.live_server import free_port
+from tests.fixtures.mail import SmtpServer
 
 
 @pytest.fixture

@@ -9,14 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import MailKind
-from tests.conftest import (
-    MakeEvent,
-    MakeRegistration,
-    Signup,
-    manage_url_in,
-    own_path,
-    queued_messages,
-)
+from tests.fixtures.app import Signup, own_path
+from tests.fixtures.factories import MakeEvent, MakeRegistration
+from tests.fixtures.mail import manage_url_in, queued_messages
 
 
 async def test_own_record_is_readable_by_token(

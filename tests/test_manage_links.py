@@ -10,16 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.mail.manage_links import MANAGE_TOKENS_KEPT
 from app.models import MailKind, ManageToken
-from tests.conftest import (
-    AuthHeaders,
-    FakeClock,
-    MakeEvent,
-    Signup,
-    manage_url_in,
-    queued_messages,
-    ticket_shown,
-    token_of,
-)
+from tests.fixtures.app import Signup, ticket_shown, token_of
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent
+from tests.fixtures.mail import manage_url_in, queued_messages
 
 EVENT = "/api/admin/events/side-event"
 

@@ -20,8 +20,10 @@ from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.models import Registration
-from tests.conftest import BASE_URL, AuthHeaders, FakeClock, MakeRegistration, event_fields
-from tests.live_server import free_port, serve
+from tests.fixtures.app import BASE_URL
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeRegistration, event_fields
+from tests.fixtures.live_server import free_port, serve
 
 FORM_BODY = b"given_name=Ana&family_name=Quispe"
 MULTIPART = b'--b\r\nContent-Disposition: form-data; name="given_name"\r\n\r\nAna\r\n--b--\r\n'

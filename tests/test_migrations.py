@@ -21,7 +21,7 @@ from app.migrations import downgrade, upgrade
 from app.models import Registration
 from app.registrations.service import get_by_token
 from app.registrations.tickets import ticket_code_hash
-from tests.conftest import admin_execute, database_url
+from tests.fixtures.database import admin_execute, database_url
 
 
 @pytest.fixture

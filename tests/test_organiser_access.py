@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.registrations.tickets import ticket_code
 from app.registrations.transitions import Action
-from tests.conftest import AuthHeaders, FakeClock, MakeRegistration
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeRegistration
 
 ROLES = ["viewer", "staff", "owner"]
 BAD_TOKENS = ["no token", "unknown token", "expired token", "revoked token"]

@@ -8,7 +8,7 @@ from app.kit.errors import Conflict
 from app.models import AuditEntry, OrganiserRole
 from app.organisers.accounts import create_organiser
 from app.organisers.passwords import WeakPassword, check_strength, verify_password
-from tests.conftest import FakeClock
+from tests.fixtures.clock import FakeClock
 
 STRONG = "tree-river-lantern-42"
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
 from app.web.pages import HtmlErrorRoute
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 from tests.html import parse
 
 FORM = "/events/side-event"

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.service import get_event
 from app.registrations.filters import RegistrationFilters, filtered_registrations
-from tests.conftest import FakeClock, MakeEvent, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent
 
 
 @pytest.fixture

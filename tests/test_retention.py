@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AccessToken, AuditEntry, Event, OutboxMessage, Registration
 from app.registrations.retention import purge
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, Signup, event_fields
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, event_fields
 
 YEAR = timedelta(days=365)
 

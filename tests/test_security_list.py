@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.service import get_event
 from app.exports.security_list import build_security_list
-from tests.conftest import FakeClock, MakeEvent, Signup, event_fields
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent, event_fields
 
 
 async def build(session: AsyncSession) -> Any:

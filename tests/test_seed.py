@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit.service import SYSTEM_ACTOR
 from app.events.seed import SeedOutcome, seed_event
 from app.models import AuditEntry, MailKind, OutboxMessage
-from tests.conftest import AuthHeaders, FakeClock, Signup, event_fields
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, event_fields
 
 
 async def _outbox_kinds(session: AsyncSession) -> list[MailKind]:

@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from tests.conftest import FakeClock, MakeEvent, Signup, own_path, signup_body
+from tests.fixtures.app import Signup, own_path
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent, signup_body
 
 
 async def test_signup_with_seats_left_is_confirmed(event: object, signup: Signup) -> None:

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from tests.conftest import AuthHeaders, MakeRegistration, Signup
+from tests.fixtures.app import Signup
+from tests.fixtures.factories import AuthHeaders, MakeRegistration
 
 
 @pytest.mark.parametrize("consent", [1, "true", "True", "yes", "1", 1.0, [True], {"given": True}])

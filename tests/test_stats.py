@@ -11,15 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ACTIVE_STATUSES, AffiliationType, DeliveryState, RegistrationStatus
-from tests.conftest import (
-    AuthHeaders,
-    FakeClock,
-    MakeEvent,
-    MakeRegistration,
-    SendQueued,
-    Signup,
-    SmtpServer,
-)
+from tests.fixtures.app import Signup
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
+from tests.fixtures.mail import SendQueued, SmtpServer
 
 STAGES = ["confirmed", "checked_in", "waitlisted", "pending_approval", "declined", "cancelled"]
 COUNTRIES = ["EC", "GR", "SN", "PH", None]

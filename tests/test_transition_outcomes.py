@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import AuditEntry, Event, OutboxMessage, Registration
 from app.registrations.transitions import TRANSITIONS, Action, Stage
-from tests.conftest import AuthHeaders, MakeEvent, MakeRegistration
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 
 SLUG = "side-event"
 

@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from app.registrations.transitions import TRANSITIONS, Action, Stage
-from tests.conftest import AuthHeaders, FakeClock, MakeEvent, MakeRegistration, ticket_shown
+from tests.fixtures.app import ticket_shown
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 
 EVENT = "/api/admin/events/side-event"
 

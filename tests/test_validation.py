@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Registration
-from tests.conftest import signup_body
+from tests.fixtures.factories import signup_body
 
 
 def without(field: str) -> dict[str, Any]:
