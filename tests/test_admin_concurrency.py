@@ -87,6 +87,21 @@ async def test_simultaneous_approvals_fill_the_last_seat_once(
     assert positions == [1, 2, 3, 4]
 
 
+async def blocked_on_a_lock(app: Any, count: int) -> None:
+    """Returns once `count` transactions on the app's database wait for a lock."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(30):
+        while True:
+            # A new session each time: a transaction sees pg_stat_activity as of its start.
+            async with app.state.sessionmaker() as session:
+                if (await session.scalar(query) or 0) >= count:
+                    return
+            await asyncio.sleep(0.01)
+
+
 @asynccontextmanager
 async def event_locked(app: Any) -> AsyncIterator[AsyncSession]:
     """Holds the event's row lock (as a slow organiser action would) until the block ends."""
@@ -105,7 +120,7 @@ async def test_two_simultaneous_call_offs_cancel_the_event_once(
         calls = [
             asyncio.create_task(client.post(f"{EVENT}/cancel", headers=headers)) for _ in range(2)
         ]
-        await asyncio.sleep(0.5)
+        await blocked_on_a_lock(committed_app, 2)
     responses = await asyncio.gather(*calls)
     assert sorted(r.status_code for r in responses) == [200, 409]
     refused = next(r for r in responses if r.status_code == 409)
@@ -134,7 +149,7 @@ async def test_a_registrants_cancel_fills_seats_by_the_capacity_under_the_lock(
     assert c["status"] == "waitlisted"
     async with event_locked(committed_app) as organiser:
         cancel = asyncio.create_task(client.post(f"/api/registrations/{token_of(a)}/cancel"))
-        await asyncio.sleep(0.5)  # the cancel has read the event and waits for its lock
+        await blocked_on_a_lock(committed_app, 1)  # the cancel waits for the event's lock
         await organiser.execute(text("UPDATE events SET capacity = 1"))
     assert (await cancel).status_code == 200
     async with committed_app.state.sessionmaker() as session:

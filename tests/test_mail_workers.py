@@ -195,14 +195,56 @@ async def test_the_served_app_sends_in_process_by_default(
         await wait_for(all_arrived)
 
 
+class CountingClock(SystemClock):
+    """The system clock, counting how often it is asked: every poll of the outbox asks it."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def now(self) -> datetime:
+        self.asked += 1
+        return super().now()
+
+
 async def test_the_served_app_leaves_sending_to_a_separate_worker_when_told(
     outbox_db: str, smtp_server: SmtpServer, settings: Settings
 ) -> None:
-    await fill_outbox(outbox_db, 3)
-    app = create_app(serve_settings(settings, outbox_db, smtp_server, in_process=False))
+    message_ids = await fill_outbox(outbox_db, 3)
+    served = serve_settings(settings, outbox_db, smtp_server, in_process=False)
+    app_clock, worker_clock = CountingClock(), CountingClock()
+    app = create_app(served, clock=app_clock)
+    engine = create_engine(outbox_db, pool_size=2)
+    stop = asyncio.Event()
     async with app.router.lifespan_context(app):
-        await asyncio.sleep(0.5)
-    assert smtp_server.handler.messages == []
+        separate = asyncio.create_task(
+            run_worker(
+                create_sessionmaker(engine),
+                transport_for(served),
+                settings=served,
+                clock=worker_clock,
+                stop=stop,
+            )
+        )
+        try:
+            await wait_for(lambda: all_arrived(smtp_server, message_ids))
+            # Then one more poll of the separate worker, at the app's poll interval: an
+            # in-process sender, started with the app, would have polled by now as well.
+            polls = worker_clock.asked
+
+            async def polled_again() -> bool:
+                return worker_clock.asked > polls
+
+            await wait_for(polled_again)
+        finally:
+            stop.set()
+            await asyncio.wait_for(separate, 10)
+            await engine.dispose()
+    assert app_clock.asked == 0  # the app never polled the outbox: it sent nothing
+    assert Counter(smtp_server.handler.message_ids()) == Counter(message_ids)
+
+
+async def all_arrived(smtp_server: SmtpServer, message_ids: set[str]) -> bool:
+    return set(smtp_server.handler.message_ids()) == message_ids
 
 
 def test_failed_polls_back_off_exponentially_up_to_a_cap() -> None:
