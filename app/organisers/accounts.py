@@ -61,11 +61,16 @@ async def create_organiser(
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> Organiser | None:
     """The organiser with these credentials, or None (after the same work either way)."""
+    address = normalise_email(email)
+    # No account has an address with a NUL (PostgreSQL text cannot hold one): such a
+    # sign-in is refused like any unknown address, not sent to the database.
     organiser = (
-        await session.scalars(
-            select(Organiser).where(func.lower(Organiser.email) == normalise_email(email))
-        )
-    ).one_or_none()
+        None
+        if "\x00" in address
+        else (
+            await session.scalars(select(Organiser).where(func.lower(Organiser.email) == address))
+        ).one_or_none()
+    )
     password_hash = organiser.password_hash if organiser else None
     if not await asyncio.to_thread(verify_password, password, password_hash) or organiser is None:
         return None
