@@ -131,40 +131,35 @@ async def _approve(
     return []
 
 
-async def _decline(
-    session: AsyncSession, event: Event, registration: Registration, now: datetime
-) -> list[Registration]:
-    await _set_status(session, event, registration, RegistrationStatus.declined, now)
-    return []
-
-
 async def _cancel(
     session: AsyncSession, event: Event, registration: Registration, now: datetime
 ) -> list[Registration]:
     return await cancel_registration(session, registration=registration, event=event, now=now)
 
 
-async def _promote(
-    session: AsyncSession, event: Event, registration: Registration, now: datetime
-) -> list[Registration]:
-    await _set_status(session, event, registration, RegistrationStatus.confirmed, now)
-    return []
+def _enter(status: RegistrationStatus) -> Effect:
+    """The effect of an action that moves the registration to `status` and no further."""
+
+    async def effect(
+        session: AsyncSession, event: Event, registration: Registration, now: datetime
+    ) -> list[Registration]:
+        await _set_status(session, event, registration, status, now)
+        return []
+
+    return effect
 
 
-async def _check_in(
-    session: AsyncSession, event: Event, registration: Registration, now: datetime
-) -> list[Registration]:
-    registration.checked_in_at = now
-    registration.updated_at = now
-    return []
+def _mark_checked_in(checked_in: bool) -> Effect:
+    """The effect of checking someone in (at `now`), or of undoing it."""
 
+    async def effect(
+        session: AsyncSession, event: Event, registration: Registration, now: datetime
+    ) -> list[Registration]:
+        registration.checked_in_at = now if checked_in else None
+        registration.updated_at = now
+        return []
 
-async def _undo_check_in(
-    session: AsyncSession, event: Event, registration: Registration, now: datetime
-) -> list[Registration]:
-    registration.checked_in_at = None
-    registration.updated_at = now
-    return []
+    return effect
 
 
 async def _resend_confirmation(
@@ -176,11 +171,11 @@ async def _resend_confirmation(
 
 EFFECTS: Final[Mapping[Action, Effect]] = {
     Action.approve: _approve,
-    Action.decline: _decline,
+    Action.decline: _enter(RegistrationStatus.declined),
     Action.cancel: _cancel,
-    Action.promote: _promote,
-    Action.check_in: _check_in,
-    Action.undo_check_in: _undo_check_in,
+    Action.promote: _enter(RegistrationStatus.confirmed),
+    Action.check_in: _mark_checked_in(True),
+    Action.undo_check_in: _mark_checked_in(False),
     Action.resend_confirmation: _resend_confirmation,
 }
 
