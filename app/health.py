@@ -1,3 +1,5 @@
+"""Liveness and readiness for the process supervisor or load balancer."""
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text

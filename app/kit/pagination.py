@@ -3,6 +3,8 @@
 The column must be unique and grow in commit order (an identity drawn while the
 rows' writers are serialised), so that a row committed after a page was read
 always lands after that page: paging never repeats nor skips a row.
+
+`Limit` and `Cursor` are the query parameters of every paginated listing.
 """
 
 import base64

@@ -1,3 +1,5 @@
+"""What the sign-in API answers."""
+
 from typing import Literal
 
 from pydantic import BaseModel

@@ -1,4 +1,4 @@
-"""The public API: events and the registrant's own record."""
+"""The public API: an event's public view, signing up, and the registrant's own record."""
 
 import io
 from typing import Annotated
