@@ -28,9 +28,16 @@ from app.kit.db import (
     start_embedded_postgres,
     to_asyncpg_url,
 )
-from app.kit.db_errors import explain
+from app.kit.db_errors import explain, wait_for_database
 from app.kit.errors import validation_problems
 from app.models import OrganiserRole
+from app.serve_logging import (
+    APP_FORMAT,
+    CHATTY_LIBRARIES,
+    app_level,
+    library_level,
+    serve_log_config,
+)
 
 cli = typer.Typer(
     help="Registration and RSVP service for UN side-events.",
@@ -61,15 +68,9 @@ def _setup(
     ] = False,
 ) -> None:
     _run.verbose = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    quiet = logging.DEBUG if verbose else logging.WARNING
-    # pgserver narrates every start-up step at INFO, Alembic every migration step
-    # ("Context impl", "Will assume transactional DDL"); their warnings are what matter.
-    for name in ("pgserver", "alembic"):
-        logging.getLogger(name).setLevel(quiet)
+    logging.basicConfig(level=app_level(verbose=verbose), format=APP_FORMAT)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(library_level(verbose=verbose))
 
 
 def _database_url() -> str:
@@ -248,9 +249,11 @@ def serve(
     """
     import uvicorn
 
-    from app.access_log import log_config
-
     settings = get_settings()
+    if settings.database_url:
+        # Started before its database (a host rebooting, a container started first):
+        # wait for it here, once for all the workers, where Ctrl-C still stops it.
+        _wait_for_database(_database_url())
     typer.echo(f"Serving on http://{host}:{port} (links in e-mails use {settings.base_url})")
     uvicorn.run(
         "app.main:create_app",
@@ -258,8 +261,23 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_config=log_config(),
+        # Given to each worker process: the app's own lines keep their time and level.
+        log_config=serve_log_config(verbose=_run.verbose),
     )
+
+
+def _wait_for_database(url: str) -> None:
+    async def run() -> None:
+        engine = create_engine(url, pool_size=1)
+        try:
+            await wait_for_database(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.kit.db_errors import RETRY_AFTER_SECONDS
 from app.kit.errors import error_body, error_responses
 
 router = APIRouter(tags=["health"])
@@ -27,6 +28,8 @@ async def readyz(request: Request) -> dict[str, str] | JSONResponse:
             await session.execute(text("SELECT 1"))
     except Exception:
         return JSONResponse(
-            error_body("The database is not answering.", "not_ready"), status_code=503
+            error_body("The database is not answering.", "not_ready"),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return {"status": "ok"}

@@ -21,8 +21,14 @@ from app.kit.db import (
     release_embedded_postgres,
     resolve_database_url,
 )
+from app.kit.db_errors import OutageLog
 from app.kit.errors import install_error_handlers
-from app.kit.middleware import AllowedMethods, BodySizeLimit, FrameProtection
+from app.kit.middleware import (
+    AllowedMethods,
+    BodySizeLimit,
+    DatabaseOutageGuard,
+    FrameProtection,
+)
 from app.kit.secrets import signing_key
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
@@ -90,6 +96,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(AllowedMethods)
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     app.add_middleware(FrameProtection, paths=frozenset(p for p in docs_pages if p))
+    app.state.outage_log = OutageLog()
+    app.add_middleware(
+        DatabaseOutageGuard, outage_log=app.state.outage_log, page_refusal=pages.unavailable_page
+    )
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_body_bytes, page_refusal=pages.too_large_page
     )

@@ -5,12 +5,11 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401  (registers the tables)
 from app.config import get_settings
-from app.kit.db import Base, resolve_database_url
+from app.kit.db import Base, create_engine, resolve_database_url
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("url"):
@@ -43,7 +42,8 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(database_url(), poolclass=NullPool)
+    # The app's engine (PgBouncer's `?pgbouncer=true` understood), without a pool.
+    engine = create_engine(database_url(), poolclass=NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await engine.dispose()

@@ -5,10 +5,8 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -18,9 +16,8 @@ from sqlalchemy.engine import make_url
 
 from app.organisers.passwords import verify_password
 from tests.fixtures.database import admin_execute, database_url
-from tests.fixtures.live_server import free_port
+from tests.fixtures.live_server import RSVP, free_port, served
 
-RSVP = [sys.executable, "-m", "app"]
 SIDE_EVENT = "local-government-migration-development-2013"
 # An event data file; fill in `timezone` and `venue`.
 EVENT = """
@@ -128,57 +125,35 @@ def test_seed_with_a_bad_file_says_what_is_wrong(cli_env: dict[str, str], tmp_pa
     assert "title" in result.stderr
 
 
-@contextmanager
-def served(env: dict[str, str], output: Path | None = None) -> Iterator[str]:
-    """`rsvp serve` as a real process; yields its base URL once it is ready.
+@pytest.fixture
+def seeded_env(cli_env: dict[str, str]) -> dict[str, str]:
+    """`cli_env`, its database migrated and the bundled side-event created."""
+    assert rsvp(cli_env, "migrate").returncode == 0
+    assert rsvp(cli_env, "seed").returncode == 0
+    return cli_env
 
-    Its standard output and error go to `output` when given.
-    """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    sink = output.open("wb") if output else None
-    server = subprocess.Popen(
-        [*RSVP, "serve", "--port", str(port)],
-        env=env | {"BASE_URL": base},
-        stdout=sink or subprocess.DEVNULL,
-        stderr=sink or subprocess.DEVNULL,
+
+def sign_up_the_mayor(base: str) -> httpx.Response:
+    """Signs mayor@athens.example up for the bundled side-event, through the served API."""
+    return httpx.post(
+        f"{base}/api/events/{SIDE_EVENT}/registrations",
+        json={
+            "email": "mayor@athens.example",
+            "given_name": "Giorgos",
+            "family_name": "Kaminis",
+            "organisation": "City of Athens",
+            "affiliation_type": "local_government",
+            "country": "GR",
+            "has_un_grounds_pass": False,
+            "consent": True,
+        },
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if sink:
-            sink.close()
 
 
-def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -> None:
-    rsvp(cli_env, "migrate")
-    rsvp(cli_env, "seed")
-    with served(cli_env) as base:
+def test_served_app_registers_reads_edits_and_cancels(seeded_env: dict[str, str]) -> None:
+    with served(seeded_env) as base:
         assert httpx.get(base).headers["location"] == f"/events/{SIDE_EVENT}"
-        created = httpx.post(
-            f"{base}/api/events/{SIDE_EVENT}/registrations",
-            json={
-                "email": "mayor@athens.example",
-                "given_name": "Giorgos",
-                "family_name": "Kaminis",
-                "organisation": "City of Athens",
-                "affiliation_type": "local_government",
-                "country": "GR",
-                "has_un_grounds_pass": False,
-                "consent": True,
-            },
-        )
+        created = sign_up_the_mayor(base)
         assert created.status_code == 201
         own = created.json()["manage_url"].replace("/r/", "/api/registrations/")
         assert httpx.get(own).json()["status"] == "confirmed"
@@ -187,21 +162,11 @@ def test_served_app_registers_reads_edits_and_cancels(cli_env: dict[str, str]) -
 
 
 def test_served_access_log_shows_requests_but_not_manage_tokens(
-    cli_env: dict[str, str], tmp_path: Path
+    seeded_env: dict[str, str], tmp_path: Path
 ) -> None:
-    rsvp(cli_env, "migrate")
-    rsvp(cli_env, "seed")
     log = tmp_path / "serve.log"
-    with served(cli_env, log) as base:
-        created = httpx.post(
-            f"{base}/api/events/{SIDE_EVENT}/registrations",
-            json={
-                "email": "mayor@athens.example", "given_name": "Giorgos",
-                "family_name": "Kaminis", "organisation": "City of Athens",
-                "affiliation_type": "local_government", "country": "GR",
-                "has_un_grounds_pass": False, "consent": True,
-            },
-        )  # fmt: skip
+    with served(seeded_env, log) as base:
+        created = sign_up_the_mayor(base)
         manage_url = created.json()["manage_url"]
         token = manage_url.rsplit("/", 1)[1]
         assert httpx.get(manage_url).status_code == 200
@@ -211,6 +176,28 @@ def test_served_access_log_shows_requests_but_not_manage_tokens(
     assert '"GET /r/[token] HTTP/1.1" 200' in logged
     assert '"GET /api/registrations/[token]/calendar.ics HTTP/1.1" 200' in logged
     assert token not in logged
+
+
+def test_several_workers_log_the_apps_lines_with_time_and_level(
+    seeded_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    # Without SMTP_URL the in-process sender saves each e-mail as a file, saying so at INFO.
+    saved = re.compile(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO app\.mail\.transport: "
+        r"mail to mayor@athens\.example, .*: saved as ",
+        re.MULTILINE,
+    )
+    with served(seeded_env, log, ["--workers", "2"]) as base:
+        created = sign_up_the_mayor(base)
+        assert created.status_code == 201
+        deadline = time.monotonic() + 60
+        while not saved.search(log.read_text()):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    logged = log.read_text()
+    assert "Started parent process" in logged  # two workers indeed
+    assert len(re.findall(r"INFO app\.mail\.worker: e-mail worker started", logged)) == 2
 
 
 def test_embedded_postgres_starts_with_the_app_and_stops_with_it(tmp_path: Path) -> None:

@@ -21,6 +21,14 @@ async def _seed(app: Any, clock: FakeClock, **fields: Any) -> None:
 async def test_200_simultaneous_signups_for_50_seats_never_overbook(
     committed_app: Any, clock: FakeClock
 ) -> None:
+    await sign_up_200_for_50_seats(committed_app, clock)
+
+
+async def sign_up_200_for_50_seats(committed_app: Any, clock: FakeClock) -> None:
+    """The race: 50 confirmed, 150 waitlisted in positions 1 to 150, in answers and rows.
+
+    Also run through PgBouncer (tests/test_pgbouncer.py).
+    """
     await _seed(committed_app, clock, capacity=50)
     transport = httpx.ASGITransport(app=committed_app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=60) as client:

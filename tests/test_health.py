@@ -25,3 +25,4 @@ async def test_readyz_is_503_when_the_database_does_not_answer(app: Any) -> None
     await engine.dispose()
     assert response.status_code == 503
     assert response.json()["code"] == "not_ready"
+    assert response.headers["Retry-After"] == "5"

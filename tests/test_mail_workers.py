@@ -22,9 +22,10 @@ from app.events.seed import seed_event
 from app.events.service import get_event
 from app.kit.clock import SystemClock
 from app.kit.db import create_engine, create_sessionmaker
+from app.kit.db_errors import MAX_BACKOFF_SECONDS, backoff_seconds
 from app.mail.outbox import queue_message
 from app.mail.transport import transport_for
-from app.mail.worker import MAX_BACKOFF_SECONDS, backoff_seconds, deliver_due, run_worker
+from app.mail.worker import deliver_due, run_worker
 from app.main import create_app
 from app.models import DeliveryState, MailKind, OutboxMessage
 from tests.fixtures.factories import event_fields
@@ -248,12 +249,12 @@ async def all_arrived(smtp_server: SmtpServer, message_ids: set[str]) -> bool:
 
 
 def test_failed_polls_back_off_exponentially_up_to_a_cap() -> None:
-    waits = [backoff_seconds(n, poll_seconds=2) for n in range(1, 10)]
+    waits = [backoff_seconds(n, first=2) for n in range(1, 10)]
     assert waits[:5] == [2, 4, 8, 16, 32]
     assert waits[5:] == [MAX_BACKOFF_SECONDS] * 4
-    assert backoff_seconds(10_000, poll_seconds=2) == MAX_BACKOFF_SECONDS
+    assert backoff_seconds(10_000, first=2) == MAX_BACKOFF_SECONDS
     # A poll interval longer than the cap is never shortened.
-    assert backoff_seconds(3, poll_seconds=600) == 600
+    assert backoff_seconds(3, first=600) == 600
 
 
 async def test_a_worker_whose_database_comes_back_sends_what_was_queued(

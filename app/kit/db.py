@@ -3,13 +3,14 @@
 import json
 import logging
 import os
+import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -118,8 +119,49 @@ def resolve_database_url(settings: Settings) -> str:
     return start_embedded_postgres(embedded_pgdata(settings))
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+PGBOUNCER_PARAMETER = "pgbouncer"
+"""`?pgbouncer=true` in DATABASE_URL: the database is reached through PgBouncer."""
+
+
+def driver_arguments(url: str) -> tuple[URL, dict[str, Any]]:
+    """The URL for the driver, and the driver's arguments it asks for.
+
+    PgBouncer in transaction mode hands each transaction to whichever server
+    connection is free, so a statement prepared on one is unknown on the next, and
+    two clients' statements of the same name collide on one. With
+    `?pgbouncer=true`, asyncpg keeps no statement cache (SQLAlchemy's and its own)
+    and names each statement it must prepare uniquely, as SQLAlchemy's asyncpg
+    documentation advises. The parameter is taken out of the URL: asyncpg would
+    refuse it.
+    """
+    parsed = make_url(url)
+    wanted = parsed.query.get(PGBOUNCER_PARAMETER)
+    if wanted is None:
+        return parsed, {}
+    parsed = parsed.difference_update_query([PGBOUNCER_PARAMETER])
+    if str(wanted).lower() not in ("true", "1", "yes", "on"):
+        return parsed, {}
+    return parsed, {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
+    """An engine on `url`; `options` go to SQLAlchemy (say, `poolclass=NullPool`).
+
+    Connections are checked before use (`pool_pre_ping`), so after the database
+    restarts the pool replaces its dead connections by itself.
+    """
+    driver_url, connect_args = driver_arguments(url)
+    if options.get("poolclass") is None:
+        options |= {"pool_size": pool_size, "max_overflow": pool_size}
+    return create_async_engine(driver_url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 _SETTINGS = "settings"
@@ -150,10 +192,14 @@ def session_settings(session: AsyncSession) -> Settings:
 
 
 async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler succeeds, else rolled back."""
+    """One transaction per request: committed when the handler succeeds, else rolled back.
+
+    A commit that succeeds tells the app's outage log the database is answering.
+    """
     sessionmaker: async_sessionmaker[AsyncSession] = conn.app.state.sessionmaker
     async with sessionmaker() as session, session.begin():
         yield session
+    conn.app.state.outage_log.answered()
 
 
 async def flush_or_conflict(session: AsyncSession, conflict: str) -> None:

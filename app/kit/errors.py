@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.kit.db_errors import outage_kind
+
 log = logging.getLogger(__name__)
 
 
@@ -200,6 +202,10 @@ def _ctx(err: Any) -> dict[str, Any]:
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if outage_kind(exc) is not None:
+        # The database away: `app.kit.middleware.DatabaseOutageGuard` answers 503 for it,
+        # wherever in the request it surfaces.
+        raise exc
     # SQLSTATE class 22 is a value the database refuses (a NUL character, a number
     # out of range...) that validation let through: the client's input, not our
     # failure. Logged, so that the validation gap it shows can be closed.

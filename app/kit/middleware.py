@@ -1,17 +1,54 @@
 """ASGI middleware."""
 
-import json
 from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.kit.db_errors import RETRY_AFTER_SECONDS, OutageLog, outage_kind
 from app.kit.errors import error_body
 
+PageRefusal = Callable[[Request], Response | None]
+"""An HTML page for a refusal at a page's address; None for the API's addresses."""
 
-class BodySizeLimit:
+
+class RefusingMiddleware:
+    """An ASGI middleware that may refuse an HTTP request itself, outside the routes:
+    with the API's JSON body, or with `page_refusal`'s HTML page at a page's address."""
+
+    def __init__(self, app: ASGIApp, page_refusal: PageRefusal | None) -> None:
+        self.app = app
+        self.page_refusal = page_refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+    async def refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body: dict[str, Any],
+        *,
+        status_code: int,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        page = self.page_refusal(Request(scope)) if self.page_refusal is not None else None
+        response = page or JSONResponse(body, status_code=status_code)
+        response.headers.update(headers or {})
+        await response(scope, receive, send)
+
+
+class BodySizeLimit(RefusingMiddleware):
     """Refuse request bodies over `max_bytes` with 413, before anything parses them.
 
     Checks the declared Content-Length and also counts streamed bytes, since a
@@ -20,20 +57,12 @@ class BodySizeLimit:
     """
 
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_bytes: int,
-        page_refusal: Callable[[Request], Response | None] | None = None,
+        self, app: ASGIApp, *, max_bytes: int, page_refusal: PageRefusal | None = None
     ) -> None:
-        self.app = app
+        super().__init__(app, page_refusal)
         self.max_bytes = max_bytes
-        self.page_refusal = page_refusal
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
@@ -65,28 +94,16 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.page_refusal is not None:
-            page = self.page_refusal(Request(scope))
-            if page is not None:
-                await page(scope, receive, send)
-                return
-        body = json.dumps(
+        await self.refuse(
+            scope,
+            receive,
+            send,
             error_body(
                 f"The request body is larger than {self.max_bytes // 1024} KiB.",
                 "payload_too_large",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+            ),
+            status_code=413,
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
@@ -170,3 +187,44 @@ class FrameProtection:
             await send(message)
 
         await self.app(scope, receive, send_protected)
+
+
+class DatabaseOutageGuard(RefusingMiddleware):
+    """Answer 503 `not_ready` with `Retry-After` when the database cannot be reached.
+
+    Whatever a request was doing when the connection failed (checking a connection
+    out, a query, the commit), the failure surfaces here, and the client gets an
+    answer: the API's JSON, or `page_refusal`'s HTML page for a page's address.
+    The failure is counted in `outage_log` rather than logged with a traceback.
+    A response already under way (a streamed export) cannot become a 503: it is
+    cut short, so the client sees it incomplete rather than ending early as if whole.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, outage_log: OutageLog, page_refusal: PageRefusal | None = None
+    ) -> None:
+        super().__init__(app, page_refusal)
+        self.outage_log = outage_log
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_send)
+        except Exception as exc:
+            kind = outage_kind(exc)
+            if kind is None:
+                raise
+            self.outage_log.failed(kind)
+            if started:
+                return
+            body = error_body(
+                "The database is not answering; please try again shortly.", "not_ready"
+            )
+            retry_after = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            await self.refuse(scope, receive, send, body, status_code=503, headers=retry_after)

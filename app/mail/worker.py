@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import create_engine, create_sessionmaker, resolve_database_url
-from app.kit.db_errors import explain
+from app.kit.db_errors import backoff_seconds, explain
 from app.mail.headers import UnsafeHeaders, check_headers
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
@@ -93,17 +93,6 @@ async def deliver_due(
     return len(batch)
 
 
-# After a failed poll (the database down, say) the worker waits the poll interval,
-# then twice that, and so on up to this, logging one line per failure.
-MAX_BACKOFF_SECONDS = 60.0
-
-
-def backoff_seconds(failures: int, *, poll_seconds: float) -> float:
-    """How long to wait after `failures` polls in a row have failed (1, 2, 3 ...)."""
-    cap = max(MAX_BACKOFF_SECONDS, poll_seconds)
-    return min(poll_seconds * 2.0 ** min(failures - 1, 30), cap)
-
-
 def _failure(exc: Exception, sessionmaker: async_sessionmaker[AsyncSession]) -> str | None:
     """A database failure in one line, or None for another fault (a bug)."""
     bind = sessionmaker.kw.get("bind")
@@ -122,9 +111,9 @@ async def run_worker(
     """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
-    and the worker tries again after an exponential back-off, capped at
-    MAX_BACKOFF_SECONDS; it says so when the database answers again. A fault that is
-    not the database's gets its traceback logged the first time in a row.
+    and the worker tries again after an exponential back-off (`backoff_seconds`); it
+    says so when the database answers again. A fault that is not the database's gets
+    its traceback logged the first time in a row.
     """
     log.info("e-mail worker started")
     failures = 0
@@ -133,7 +122,7 @@ async def run_worker(
             claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
         except Exception as exc:
             failures += 1
-            delay = backoff_seconds(failures, poll_seconds=settings.mail_poll_seconds)
+            delay = backoff_seconds(failures, first=settings.mail_poll_seconds)
             told = _failure(exc, sessionmaker)
             if told is None and failures == 1:
                 log.exception("e-mail worker: batch failed; trying again in %.3g s", delay)

@@ -62,7 +62,7 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         ),
     ),
     "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
-    # Requests no page can answer (FastAPI's 422, the body limit's 413).
+    # Requests no page can answer (FastAPI's 422, the body limit's 413, the database away).
     "bad_request": (
         N_("This page could not be shown"),
         N_("Check the address, or use the link you were sent."),
@@ -70,6 +70,10 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
     "payload_too_large": (
         N_("Your form is too long"),
         N_("Please shorten your answers, then send the form again."),
+    ),
+    "not_ready": (
+        N_("The service is briefly unavailable"),
+        N_("Please try again in a minute."),
     ),
 }
 DONE_MESSAGES = {
@@ -118,15 +122,25 @@ def error_page(request: Request, code: str, *, status_code: int) -> HTMLResponse
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 
-def too_large_page(request: Request) -> HTMLResponse | None:
-    """The body limit's 413 as a page, in the page's language, for a page's address.
+def refusal_page(request: Request, code: str, *, status_code: int) -> HTMLResponse | None:
+    """A refusal made outside the routes, as a page in the page's language, for a
+    page's address; None for any other address (the API's JSON answer stands).
 
-    None for any other address (the API's JSON answer stands). Called by
-    `app.kit.middleware.BodySizeLimit`, before routing, hence the match by hand.
+    Called by middleware, before routing or after it failed, hence the match by hand.
     """
     if not any(route.matches(request.scope)[0] != Match.NONE for route in router.routes):
         return None
-    return error_page(request, "payload_too_large", status_code=413)
+    return error_page(request, code, status_code=status_code)
+
+
+def too_large_page(request: Request) -> HTMLResponse | None:
+    """The body limit's 413 (`app.kit.middleware.BodySizeLimit`)."""
+    return refusal_page(request, "payload_too_large", status_code=413)
+
+
+def unavailable_page(request: Request) -> HTMLResponse | None:
+    """The database outage's 503 (`app.kit.middleware.DatabaseOutageGuard`)."""
+    return refusal_page(request, "not_ready", status_code=503)
 
 
 # Any text: a token that cannot exist is the same "not valid" page as an unknown one.
