@@ -263,6 +263,10 @@ def serve(
         workers=workers,
         # Given to each worker process: the app's own lines keep their time and level.
         log_config=serve_log_config(verbose=_run.verbose),
+        # Proxies are trusted only as FORWARDED_ALLOW_IPS says (uvicorn's own default
+        # would trust 127.0.0.1, letting any local client name itself in the header).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=",".join(str(net) for net in settings.forwarded_allow_ips) or None,
     )
 
 
@@ -287,9 +291,10 @@ def worker() -> None:
     Several may run at once. `rsvp serve` runs one in-process unless
     MAIL_WORKER_IN_PROCESS=false.
     """
+    from app.housekeeping import housekeep
     from app.mail.worker import serve_worker
 
-    asyncio.run(serve_worker(get_settings()))
+    asyncio.run(serve_worker(get_settings(), chores=housekeep))
 
 
 @cli.command()

@@ -1,5 +1,10 @@
 """Settings from the environment (and `.env`), validated once per process."""
 
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +14,61 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_EVENT_SLUG = "local-government-migration-development-2013"
+
+
+# Rate limits as settings write them: "30/minute", "10/15 minutes", "300/hour".
+_UNITS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*(second|minute|hour|day)s?\s*$")
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    period: timedelta
+
+    def __str__(self) -> str:
+        return f"{self.amount}/{int(self.period.total_seconds())}s"
+
+
+def parse_limit(value: str) -> Limit:
+    """`"30/minute"`, `"10/15 minutes"`, `"300/hour"`, `"1000/day"`."""
+    match = _LIMIT.match(value)
+    if match is None or int(match[1]) < 1:
+        raise ValueError(
+            f"{value!r} is not a rate limit such as 30/minute, 10/15 minutes or 300/hour"
+        )
+    count = int(match[2] or 1)
+    if count < 1:
+        raise ValueError(f"{value!r}: the period must be at least 1 {match[3]}")
+    return Limit(amount=int(match[1]), period=_UNITS[match[3]] * count)
+
+
+def parse_limits(value: str) -> tuple[Limit, ...]:
+    """Several limits, comma-separated: `"30/minute, 300/hour"`."""
+    parts = [part for part in value.split(",") if part.strip()]
+    if not parts:
+        raise ValueError("give at least one limit, such as 30/minute")
+    return tuple(parse_limit(part) for part in parts)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """IPs or CIDR blocks (`10.0.0.0/8`, `::1`); `*` is every address."""
+    networks: list[Network] = []
+    for value in values:
+        value = value.strip()
+        if value == "*":
+            networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+        elif value:
+            networks.append(ipaddress.ip_network(value, strict=False))
+    return tuple(networks)
 
 
 class Settings(BaseSettings):
@@ -27,7 +87,23 @@ class Settings(BaseSettings):
     unset means one generated once into DATA_DIR/secret_key."""
     cors_origins: Annotated[list[str], NoDecode] = []
     rate_limit_enabled: bool = True
-    rate_limit_storage: str = "memory://"
+    """False turns every rate limit off (load tests from one address)."""
+    # Per client address; several limits, comma-separated (`app.abuse.rates.parse_limit`).
+    # Counted in PostgreSQL, so every process shares them.
+    rate_limit_signups: Annotated[tuple[Limit, ...], NoDecode] = parse_limits("30/minute, 300/hour")
+    """Sign-ups (the API and the page's form) per client address."""
+    rate_limit_registrant: Annotated[tuple[Limit, ...], NoDecode] = parse_limits(
+        "60/minute, 600/hour"
+    )
+    """The registrant's other writes (edit, cancel, verify, erase; API and pages) per address."""
+    rate_limit_login_account: Annotated[tuple[Limit, ...], NoDecode] = parse_limits("10/15 minutes")
+    """Organiser sign-in attempts per account (a right password gives its attempt back)."""
+    rate_limit_login_address: Annotated[tuple[Limit, ...], NoDecode] = parse_limits("30/15 minutes")
+    """...and per client address (wider: several organisers may share an office's address)."""
+    forwarded_allow_ips: Annotated[tuple[Network, ...], NoDecode] = ()
+    """Proxies (IPs or CIDR blocks) whose X-Forwarded-For names the client, for rate limits."""
+    mail_recipient_cap: int = Field(default=10, ge=0)
+    """At most this many e-mails an hour to one address caused by public actions."""
     default_event_slug: str = DEFAULT_EVENT_SLUG
     db_pool_size: int = 10
     max_body_bytes: int = 64 * 1024
@@ -43,6 +119,24 @@ class Settings(BaseSettings):
     mail_lease_seconds: float = Field(default=300, gt=0)
     """How long a worker holds the rows it claimed; past it (the worker died) they are due again."""
     mail_poll_seconds: float = Field(default=2, gt=0)
+
+    @field_validator(
+        "rate_limit_signups",
+        "rate_limit_registrant",
+        "rate_limit_login_account",
+        "rate_limit_login_address",
+        mode="before",
+    )
+    @classmethod
+    def _parse_limits(cls, value: object) -> object:
+        return parse_limits(value) if isinstance(value, str) else value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        return parse_networks(value) if isinstance(value, list | tuple) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

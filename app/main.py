@@ -13,6 +13,7 @@ from app import health
 from app.config import Settings, get_settings
 from app.events import router as events_router
 from app.exports import router as exports_router
+from app.housekeeping import housekeep
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import (
     create_engine,
@@ -33,7 +34,7 @@ from app.kit.secrets import signing_key
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.organisers import router as organisers_router
-from app.organisers.throttle import LoginThrottle
+from app.privacy import router as privacy_router
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
 from app.web import pages
@@ -58,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 settings=settings,
                 clock=app.state.clock,
                 stop=stop_mail,
+                chores=housekeep,
             )
         )
         if settings.mail_worker_in_process
@@ -91,7 +93,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Read once: it signs the forms and keys the QR ticket codes.
     app.state.signing_key = signing_key(settings)
     app.state.form_guard = form_guard(app.state.signing_key, settings)
-    app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.add_middleware(AllowedMethods)
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.include_router(health.router)
     app.include_router(registrations_public_router.router)
+    app.include_router(privacy_router.router)
     app.include_router(organisers_router.router)
     app.include_router(events_router.router)
     app.include_router(organisers_router.audit_router)

@@ -5,12 +5,10 @@ from typing import Any
 
 import httpx
 import pytest
-from limits import parse
 
-from app.config import Settings
+from app.config import Settings, parse_limits
 from app.models import OrganiserRole
 from app.organisers.accounts import create_organiser
-from app.organisers.throttle import PER_ACCOUNT, LoginThrottle
 from tests.fixtures.app import BASE_URL
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import ORGANISER_PASSWORD, AuthHeaders, MakeOrganiser
@@ -71,11 +69,13 @@ async def test_a_token_works_until_the_moment_it_expires(
 
 @pytest.fixture
 def throttled(app: Any, settings: Settings) -> None:
-    """Failed sign-ins limited to 3 per account and 5 per address (in memory)."""
-    app.state.login_throttle = LoginThrottle(
-        settings.model_copy(update={"rate_limit_enabled": True}),
-        per_account=parse("3/15 minutes"),
-        per_address=parse("5/15 minutes"),
+    """Failed sign-ins limited to 3 per account and 5 per address."""
+    app.state.settings = settings.model_copy(
+        update={
+            "rate_limit_enabled": True,
+            "rate_limit_login_account": parse_limits("3/15 minutes"),
+            "rate_limit_login_address": parse_limits("5/15 minutes"),
+        }
     )
 
 
@@ -131,9 +131,8 @@ async def test_simultaneous_wrong_passwords_beyond_the_limit_are_refused(
     committed_app: Any, settings: Settings, clock: FakeClock
 ) -> None:
     """Counted before the slow password check: 40 guesses at once get the account's 10 tries."""
-    committed_app.state.login_throttle = LoginThrottle(
-        settings.model_copy(update={"rate_limit_enabled": True})
-    )
+    committed_app.state.settings = settings.model_copy(update={"rate_limit_enabled": True})
+    (per_account,) = Settings(_env_file=None).rate_limit_login_account
     async with committed_app.state.sessionmaker() as session, session.begin():
         await create_organiser(
             session, email="owner@jmdi.example", role=OrganiserRole.owner,
@@ -143,7 +142,7 @@ async def test_simultaneous_wrong_passwords_beyond_the_limit_are_refused(
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=120) as client:
         guesses = [sign_in(client, "owner@jmdi.example", f"guess-{n}") for n in range(40)]
         codes = [response.status_code for response in await asyncio.gather(*guesses)]
-        assert (codes.count(401), codes.count(429)) == (PER_ACCOUNT.amount, 40 - PER_ACCOUNT.amount)
+        assert (codes.count(401), codes.count(429)) == (per_account.amount, 40 - per_account.amount)
         # The limit holds for the right password too, until the window ends.
         right = await sign_in(client, "owner@jmdi.example", "tree-river-lantern-42")
         assert right.status_code == 429

@@ -49,7 +49,7 @@ async def test_stats_count_the_events_emails_by_delivery_state(
     await signup()
 
     stats = (await client.get(f"{ADMIN}/stats", headers=await auth_headers("viewer"))).json()
-    assert stats["emails_by_state"] == {"pending": 1, "sent": 2, "failed": 1}
+    assert stats["emails_by_state"] == {"pending": 1, "sent": 2, "failed": 1, "suppressed": 0}
 
 
 async def test_approval_into_a_full_event_tells_the_registrant_their_waitlist_position(

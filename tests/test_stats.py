@@ -58,7 +58,7 @@ async def test_stats_equal_independent_counts(
     assert stats["checked_in"] == sum(m[0] == "checked_in" for m in made)
     assert stats["seats_left"] == max(0, 20 - statuses["confirmed"])
     # Made directly, not through sign-up: no e-mail was queued for them.
-    assert stats["emails_by_state"] == {"pending": 0, "sent": 0, "failed": 0}
+    assert stats["emails_by_state"] == {"pending": 0, "sent": 0, "failed": 0, "suppressed": 0}
 
 
 async def test_a_called_off_event_has_no_seats_and_no_attendees(

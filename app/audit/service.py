@@ -10,6 +10,8 @@ from app.kit.pagination import KeysetPage, keyset_page
 from app.models import AuditEntry, Event, Organiser
 
 SYSTEM_ACTOR = "rsvp command"
+# The registrant acting on their own registration (its erasure), by their manage link.
+REGISTRANT_ACTOR = "registrant"
 
 
 def changed_values(
@@ -31,11 +33,15 @@ async def record(
     before: dict[str, Any],
     after: dict[str, Any],
     now: datetime,
+    anonymous_actor: str = SYSTEM_ACTOR,
 ) -> AuditEntry:
-    """Add an entry; `before` and `after` must be JSON-ready (see `as_json`)."""
+    """Add an entry; `before` and `after` must be JSON-ready (see `as_json`).
+
+    Without an organiser, `anonymous_actor` says who acted.
+    """
     entry = AuditEntry(
         organiser_id=actor.id if actor else None,
-        actor=actor.email if actor else SYSTEM_ACTOR,
+        actor=actor.email if actor else anonymous_actor,
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -36,6 +36,10 @@ class EventFields(BaseModel):
     capacity: int = Field(ge=0, le=MAX_SEATS)
     waitlist_enabled: bool = True
     approval_required: bool = False
+    email_verification: bool = Field(
+        default=False,
+        description="Double opt-in: a sign-up takes its place once its address is confirmed.",
+    )
     registration_opens_at: EventMoment | None = None
     registration_closes_at: EventMoment | None = None
     max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
@@ -73,6 +77,7 @@ class EventRead(BaseModel):
     seats_left: int
     waitlist_enabled: bool
     approval_required: bool
+    email_verification: bool = False
     registration_open: bool
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
@@ -102,6 +107,7 @@ class EventUpdate(PartialUpdate):
     capacity: int | None = Field(default=None, ge=0, le=MAX_SEATS)
     waitlist_enabled: bool | None = None
     approval_required: bool | None = None
+    email_verification: bool | None = None
     registration_opens_at: EventMoment | None = None
     registration_closes_at: EventMoment | None = None
     max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)

@@ -65,6 +65,13 @@ class InvalidTransition(AppError):
     code = "invalid_transition"
 
 
+class VerificationExpired(AppError):
+    """The link confirming a sign-up's address is past its 24 hours."""
+
+    status_code = 409
+    code = "verification_expired"
+
+
 class Unauthorized(AppError):
     status_code = 401
     code = "unauthorized"

@@ -79,6 +79,13 @@ async def manage_link_requested(
     await _with_link(session, registration, MailKind.manage_link, now)
 
 
+async def verification_requested(
+    session: AsyncSession, *, registration: Registration, now: datetime
+) -> None:
+    """A sign-up awaiting verification: its link (a manage link) confirms the address."""
+    await _with_link(session, registration, MailKind.verify_email, now)
+
+
 async def _tell_status(
     session: AsyncSession, registration: Registration, kind: MailKind, now: datetime
 ) -> None:

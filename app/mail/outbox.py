@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.abuse.recipient_cap import cap_reached, public_cap, recipient_key
 from app.kit.db import session_settings
 from app.mail.calendar import build_calendar, site_host
 from app.mail.compose import CalendarFile, Letter, compose
@@ -18,6 +19,7 @@ from app.models import DeliveryState, MailKind, OutboxMessage, Registration
 
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
+SUPPRESSED_OVER_CAP = "not sent: this address had its hourly cap of e-mails caused by the public"
 
 
 async def enqueue(
@@ -82,19 +84,31 @@ async def queue_message(
     registration_id: uuid.UUID | None,
     now: datetime,
 ) -> OutboxMessage:
-    """Queue a composed message (with To, Subject and Message-ID) in this transaction."""
+    """Queue a composed message (with To, Subject and Message-ID) in this transaction.
+
+    Over the recipient's cap (a publicly caused message, `app.abuse.recipient_cap`)
+    it is recorded `suppressed`, without a body, and never sent.
+    """
     recipient = message["To"].addresses[0].addr_spec
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.
     utf8 = needs_smtputf8(recipient)
+    key = recipient_key(recipient)
+    cap = public_cap(session)
+    suppressed = cap is not None and await cap_reached(session, key, cap=cap, now=now)
     row = OutboxMessage(
         event_id=event_id,
         registration_id=registration_id,
         kind=kind,
         recipient=recipient,
+        recipient_key=key,
+        public_cause=cap is not None,
         subject=str(message["Subject"]),
         message_id=str(message["Message-ID"]),
-        body=message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP),
-        state=DeliveryState.pending,
+        body=None
+        if suppressed
+        else message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP),
+        state=DeliveryState.suppressed if suppressed else DeliveryState.pending,
+        last_error=SUPPRESSED_OVER_CAP if suppressed else None,
         attempts=0,
         next_attempt_at=now,
         created_at=now,

@@ -3,8 +3,10 @@
 import asyncio
 import logging
 import signal
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +22,10 @@ from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
+
+Chores = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[None]]
+"""Upkeep the worker does now and then besides sending: given the sessionmaker and now."""
+CHORES_INTERVAL_SECONDS = 300.0
 
 
 def _envelope(row: Claimed, *, sender: str, clock: Clock) -> Envelope:
@@ -107,8 +113,10 @@ async def run_worker(
     settings: Settings,
     clock: Clock,
     stop: asyncio.Event,
+    chores: Chores | None = None,
 ) -> None:
     """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
+    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.housekeeping.housekeep`).
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
     and the worker tries again after an exponential back-off (`backoff_seconds`); it
@@ -117,8 +125,12 @@ async def run_worker(
     """
     log.info("e-mail worker started")
     failures = 0
+    chores_due = 0.0
     while not stop.is_set():
         try:
+            if chores is not None and time.monotonic() >= chores_due:
+                await chores(sessionmaker, clock.now())
+                chores_due = time.monotonic() + CHORES_INTERVAL_SECONDS
             claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
         except Exception as exc:
             failures += 1
@@ -147,7 +159,7 @@ async def run_worker(
     log.info("e-mail worker stopped")
 
 
-async def serve_worker(settings: Settings) -> None:
+async def serve_worker(settings: Settings, *, chores: Chores | None = None) -> None:
     """`rsvp worker`: a sender of its own, stopped cleanly by SIGTERM or SIGINT."""
     engine = create_engine(resolve_database_url(settings), pool_size=2)
     stop = asyncio.Event()
@@ -161,6 +173,7 @@ async def serve_worker(settings: Settings) -> None:
             settings=settings,
             clock=SystemClock(),
             stop=stop,
+            chores=chores,
         )
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ from app.models.event import Event
 from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage
+from app.models.rate_limit import RateLimitHit
 from app.models.registration import (
     ACTIVE_STATUSES,
     AffiliationType,
@@ -26,6 +27,7 @@ __all__ = [
     "Organiser",
     "OrganiserRole",
     "OutboxMessage",
+    "RateLimitHit",
     "Registration",
     "RegistrationStatus",
 ]

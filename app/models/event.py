@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
@@ -28,6 +28,8 @@ class Event(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     approval_required: Mapped[bool] = mapped_column(default=False)
+    # Double opt-in: a sign-up takes a seat only once its address is confirmed.
+    email_verification: Mapped[bool] = mapped_column(default=False, server_default=false())
     registration_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     registration_closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     max_per_organisation: Mapped[int | None] = mapped_column(Integer)

@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
@@ -21,12 +32,15 @@ class MailKind(StrEnum):
     manage_link = "manage_link"
     event_changed = "event_changed"
     event_cancelled = "event_cancelled"
+    verify_email = "verify_email"
 
 
 class DeliveryState(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"
+    # Not sent on purpose: over the recipient's cap, or its registrant asked for erasure.
+    suppressed = "suppressed"
 
 
 class OutboxMessage(Base):
@@ -40,6 +54,13 @@ class OutboxMessage(Base):
         ),
         Index("ix_email_outbox_registration", "registration_id", "created_at"),
         Index("ix_email_outbox_event_state", "event_id", "state"),
+        # The per-recipient cap's count (`app.abuse.recipient_cap`).
+        Index(
+            "ix_email_outbox_recipient_public",
+            "recipient_key",
+            "created_at",
+            postgresql_where=text("public_cause AND state <> 'suppressed'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -49,6 +70,10 @@ class OutboxMessage(Base):
     )
     kind: Mapped[MailKind] = mapped_column(sql_enum(MailKind, "mail_kind"))
     recipient: Mapped[str] = mapped_column(String(254))
+    # SHA-256 of the lower-cased recipient: what the per-recipient cap counts by.
+    recipient_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Caused by a public request (counted against the recipient's cap), not an organiser.
+    public_cause: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     subject: Mapped[str] = mapped_column(String(400))
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     # The rendered RFC 5322 message; set to NULL once the row is sent or failed,

@@ -30,6 +30,9 @@ class RegistrationStatus(StrEnum):
     pending_approval = "pending_approval"
     declined = "declined"
     cancelled = "cancelled"
+    # Signed up for an event with `email_verification`; holds nothing until the
+    # address is confirmed, and lapses after VERIFICATION_HOURS.
+    pending_verification = "pending_verification"
 
 
 # A registration in one of these holds (or waits for) a place; the others are over.
@@ -130,6 +133,12 @@ class Registration(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The version of the consent text the registrant agreed to, and when (null before
+    # consent was recorded; `app.registrations.schemas.CONSENT_VERSION`).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the registrant had their personal data erased (`app.privacy.data`).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[Event] = relationship(lazy="raise")
 

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.deps import ClockDep, SessionDep
+from app.config import Settings
+from app.deps import ClockDep, RateLimiterDep, SessionDep
 from app.kit.errors import Unauthorized, error_responses
 from app.models import Organiser, OrganiserRole
 from app.organisers.bearer import organiser_for_token
@@ -18,9 +19,13 @@ AUTH_ERRORS = error_responses(
 )
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+def get_login_throttle(request: Request, limiter: RateLimiterDep) -> LoginThrottle:
+    settings: Settings = request.app.state.settings
+    return LoginThrottle(
+        limiter,
+        per_account=settings.rate_limit_login_account,
+        per_address=settings.rate_limit_login_address,
+    )
 
 
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]

@@ -7,12 +7,12 @@ every domain, this one included, so it cannot depend on organisers' sign-in.
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.audit.service import list_audit_entries
-from app.deps import ClockDep, SessionDep, SettingsDep
+from app.deps import ClientAddress, ClockDep, SessionDep, SettingsDep
 from app.kit.errors import COMMON, Unauthorized, error_responses
 from app.kit.pagination import Cursor, Limit
 from app.organisers import accounts as organisers
@@ -38,15 +38,13 @@ audit_router = APIRouter(prefix="/api/admin", tags=["organisers"], responses=COM
 @router.post("/token", response_model=TokenRead)
 async def sign_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    request: Request,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
     throttle: LoginThrottleDep,
+    address: ClientAddress,
 ) -> TokenRead:
     """Exchange an organiser's e-mail (`username`) and password for a bearer token."""
-    # Behind a reverse proxy this is the proxy's address unless uvicorn trusts its headers.
-    address = request.client.host if request.client else "unknown"
     # Counted before the password is checked, so simultaneous guesses cannot all slip in.
     await throttle.attempt(email=form.username, address=address)
     organiser = await organisers.authenticate(session, email=form.username, password=form.password)

@@ -38,8 +38,12 @@ def _like_escape(value: str) -> str:
 
 
 def apply_filters(query: AnySelect, filters: RegistrationFilters) -> AnySelect:
+    """Without a `status` filter, sign-ups still awaiting e-mail verification are left out:
+    nobody has confirmed them yet (ask for `pending_verification` to see them)."""
     if filters.status:
         query = query.where(Registration.status.in_(filters.status))
+    else:
+        query = query.where(Registration.status != RegistrationStatus.pending_verification)
     if filters.affiliation_type:
         query = query.where(Registration.affiliation_type.in_(filters.affiliation_type))
     if filters.country:

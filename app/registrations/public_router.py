@@ -7,15 +7,28 @@ import segno
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
-from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
+from app.deps import (
+    RATE_LIMITED,
+    ClockDep,
+    RegistrantWrite,
+    SessionDep,
+    SettingsDep,
+    SigningKeyDep,
+    SignupWrite,
+)
 from app.events import service as events
 from app.events.schemas import EventRead
 from app.kit.errors import COMMON, AlreadyRegistered, NotFound, error_body, error_responses
 from app.mail.calendar import build_calendar, standing_method
 from app.models import RegistrationStatus
 from app.registrations import service as registrations
-from app.registrations.schemas import RegistrantRead, RegistrationCreate, RegistrationUpdate
-from app.registrations.service import Duplicate
+from app.registrations.schemas import (
+    AwaitingVerificationRead,
+    RegistrantRead,
+    RegistrationCreate,
+    RegistrationUpdate,
+)
+from app.registrations.service import AwaitingVerification, Duplicate
 from app.registrations.tickets import ticket_code
 
 router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
@@ -41,7 +54,15 @@ async def read_event(slug: Slug, session: SessionDep, clock: ClockDep) -> EventR
     "/events/{slug}/registrations",
     status_code=201,
     response_model=RegistrantRead,
-    responses=_ERRORS,
+    responses={
+        202: {
+            "model": AwaitingVerificationRead,
+            "description": "Pending verification: the link e-mailed to the address confirms it",
+        },
+        **_ERRORS,
+        **RATE_LIMITED,
+    },
+    dependencies=[SignupWrite],
 )
 async def sign_up(
     slug: Slug,
@@ -62,6 +83,15 @@ async def sign_up(
             "We have e-mailed the link to your registration again."
         )
         return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
+    if isinstance(result, AwaitingVerification):
+        registration = result.registration
+        pending = AwaitingVerificationRead(
+            id=registration.id,
+            event_slug=registration.event_slug,
+            status=registration.status,
+            verification_expires_at=registrations.verification_lapses_at(registration),
+        )
+        return JSONResponse(pending.model_dump(mode="json"), status_code=202)
     return RegistrantRead.build(
         result.registration, token=result.manage_token, base_url=settings.base_url, ticket_key=key
     )
@@ -77,7 +107,12 @@ async def read_own_registration(
     )
 
 
-@router.patch("/registrations/{token}", response_model=RegistrantRead, responses=_ERRORS)
+@router.patch(
+    "/registrations/{token}",
+    response_model=RegistrantRead,
+    responses=_ERRORS | RATE_LIMITED,
+    dependencies=[RegistrantWrite],
+)
 async def edit_own_registration(
     token: Token,
     body: Annotated[RegistrationUpdate, Body()],
@@ -94,7 +129,12 @@ async def edit_own_registration(
     )
 
 
-@router.post("/registrations/{token}/cancel", response_model=RegistrantRead, responses=_ERRORS)
+@router.post(
+    "/registrations/{token}/cancel",
+    response_model=RegistrantRead,
+    responses=_ERRORS | RATE_LIMITED,
+    dependencies=[RegistrantWrite],
+)
 async def cancel_own_registration(
     token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep, key: SigningKeyDep
 ) -> RegistrantRead:

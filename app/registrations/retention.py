@@ -2,8 +2,9 @@
 
 Once an event ended more than the retention period ago, its registrations, the
 e-mails sent about them and the audit entries about it are deleted (the event
-itself, which holds no personal data, stays). Delivered or failed e-mails older
-than the period go too, as do organisers' expired or revoked sign-in tokens.
+itself, which holds no personal data, stays). Delivered, failed or suppressed
+e-mails older than the period go too, as do organisers' expired or revoked
+sign-in tokens.
 """
 
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ async def purge(session: AsyncSession, *, now: datetime, keep: timedelta) -> Pur
         delete(OutboxMessage).where(
             or_(
                 OutboxMessage.event_id.in_(ended_ids),
-                OutboxMessage.state.in_([DeliveryState.sent, DeliveryState.failed])
+                OutboxMessage.state.in_(
+                    [DeliveryState.sent, DeliveryState.failed, DeliveryState.suppressed]
+                )
                 & (OutboxMessage.created_at < cutoff),
             )
         ),

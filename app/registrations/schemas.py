@@ -24,6 +24,11 @@ from app.kit.fields import (
 from app.models import AffiliationType, DeliveryState, Language, MailKind, RegistrationStatus
 from app.registrations.tickets import ticket_code
 
+# The version of the consent text the sign-up form shows by its checkbox (`event.html`);
+# each registration records the one it agreed to (`consent_version`, `consented_at`).
+# Change it whenever the wording changes in meaning.
+CONSENT_VERSION = "2026-11-30"
+
 
 class RegistrationCreate(BaseModel):
     """The sign-up body."""
@@ -160,3 +165,13 @@ class RegistrationDetail(RegistrationRead):
 
 class TicketScan(BaseModel):
     ticket_code: str = Field(min_length=1, max_length=128)
+
+
+class AwaitingVerificationRead(BaseModel):
+    """A sign-up to an event with `email_verification`: no manage link until the
+    address is confirmed with the link e-mailed to it."""
+
+    id: uuid.UUID
+    event_slug: str
+    status: RegistrationStatus
+    verification_expires_at: datetime

@@ -2,9 +2,10 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -28,14 +29,25 @@ from app.kit.text import fold, organisation_key
 from app.mail import notifications
 from app.mail.manage_links import issue_manage_token
 from app.models import ACTIVE_STATUSES, Event, ManageToken, Registration, RegistrationStatus
-from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
+from app.registrations.schemas import CONSENT_VERSION, RegistrationCreate, RegistrationUpdate
 from app.registrations.tickets import ticket_code_hash
+
+# How long a sign-up awaiting verification can be confirmed; then it lapses.
+VERIFICATION_PERIOD = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class Registered:
     registration: Registration
     manage_token: str
+
+
+@dataclass(frozen=True)
+class AwaitingVerification:
+    """Signed up to an event with `email_verification`: nothing held until the address
+    is confirmed with the e-mailed link (`app.privacy.verification`)."""
+
+    registration: Registration
 
 
 @dataclass(frozen=True)
@@ -55,10 +67,9 @@ def search_text(registration: Registration) -> str:
     return fold(" ".join(parts))
 
 
-async def find_active_by_email(
-    session: AsyncSession, event: Event, email: str
-) -> Registration | None:
-    query = (
+def _by_email(event: Event, email: str, *conditions: Any) -> Select[Registration]:
+    """The event's registrations under `email` (case-insensitive) meeting `conditions`."""
+    return (
         select(Registration)
         .options(joinedload(Registration.event))
         .where(
@@ -66,9 +77,15 @@ async def find_active_by_email(
             # The database lower-cases both sides, exactly as the unique index does
             # (Python's lower() differs for some letters, such as the Turkish İ).
             func.lower(Registration.email) == func.lower(email),
-            Registration.status.in_(ACTIVE_STATUSES),
+            *conditions,
         )
     )
+
+
+async def find_active_by_email(
+    session: AsyncSession, event: Event, email: str
+) -> Registration | None:
+    query = _by_email(event, email, Registration.status.in_(ACTIVE_STATUSES))
     return (await session.scalars(query)).first()
 
 
@@ -102,6 +119,24 @@ async def initial_status(session: AsyncSession, event: Event) -> RegistrationSta
     raise EventFull("This event is full and has no waitlist.")
 
 
+async def _waitlist_place(
+    session: AsyncSession, event: Event, status: RegistrationStatus
+) -> int | None:
+    """The next place on the waitlist for a registration entering it, else None."""
+    if status != RegistrationStatus.waitlisted:
+        return None
+    return await next_waitlist_position(session, event)
+
+
+async def allocate_place(session: AsyncSession, event: Event, registration: Registration) -> None:
+    """Give a newly verified registration its place, as a sign-up gets one (the caller
+    holds the event's lock): a seat, the waitlist's end or the approval queue;
+    EventFull when none is left."""
+    status = await initial_status(session, event)
+    registration.waitlist_position = await _waitlist_place(session, event, status)
+    registration.status = status
+
+
 async def new_registration(
     session: AsyncSession,
     *,
@@ -112,8 +147,9 @@ async def new_registration(
     ticket_key: str,
 ) -> Registration:
     """The row for a sign-up in `status` (not added to the session yet): with its
-    organisation key, search text, ticket code digest and, on the waitlist, the
-    next place (the caller holds the event's lock). The one place a row is built.
+    organisation key, search text, ticket code digest, the consent given now and,
+    on the waitlist, the next place (the caller holds the event's lock). The one
+    place a row is built.
     """
     registration = Registration(
         # Chosen here, not at flush: the ticket code is derived from it.
@@ -122,11 +158,9 @@ async def new_registration(
         **data.model_dump(exclude={"consent"}),
         organisation_key=organisation_key(data.organisation),
         status=status,
-        waitlist_position=(
-            await next_waitlist_position(session, event)
-            if status == RegistrationStatus.waitlisted
-            else None
-        ),
+        waitlist_position=await _waitlist_place(session, event, status),
+        consent_version=CONSENT_VERSION,
+        consented_at=now,
         created_at=now,
         updated_at=now,
     )
@@ -142,8 +176,9 @@ async def register(
     data: RegistrationCreate,
     now: datetime,
     ticket_key: str,
-) -> Registered | Duplicate:
-    """Sign someone up: a seat while they last, then the waitlist.
+) -> Registered | Duplicate | AwaitingVerification:
+    """Sign someone up: a seat while they last, then the waitlist; on an event with
+    `email_verification`, a sign-up pending verification that holds nothing.
 
     `ticket_key` is the app's signing key, which keys the QR ticket code.
     """
@@ -154,6 +189,8 @@ async def register(
     if existing is not None:
         await notifications.manage_link_requested(session, registration=existing, now=now)
         return Duplicate(existing=existing)
+    if event.email_verification:
+        return await _sign_up_unverified(session, event, data, now=now, ticket_key=ticket_key)
     key = organisation_key(data.organisation)
     await check_org_limit(session, event, key)
     status = await initial_status(session, event)
@@ -176,6 +213,50 @@ async def register(
         session, registration=registration, manage_token=token, now=now
     )
     return Registered(registration=registration, manage_token=token)
+
+
+def verification_lapses_at(registration: Registration) -> datetime:
+    return registration.created_at + VERIFICATION_PERIOD
+
+
+async def find_awaiting_verification(
+    session: AsyncSession, event: Event, email: str, *, now: datetime
+) -> Registration | None:
+    """The address's newest sign-up to `event` still awaiting verification, if any."""
+    query = _by_email(
+        event,
+        email,
+        Registration.status == RegistrationStatus.pending_verification,
+        Registration.created_at > now - VERIFICATION_PERIOD,
+    ).order_by(Registration.created_at.desc())
+    return (await session.scalars(query)).first()
+
+
+async def _sign_up_unverified(
+    session: AsyncSession, event: Event, data: RegistrationCreate, *, now: datetime, ticket_key: str
+) -> AwaitingVerification:
+    """A sign-up that holds nothing yet; its address gets the link that confirms it.
+
+    Signing up again while one awaits verification sends its link again (within
+    the recipient's cap) rather than adding a second, so repeating the form never
+    piles up rows; the answer is the same either way.
+    """
+    pending = await find_awaiting_verification(session, event, data.email, now=now)
+    if pending is not None:
+        await notifications.verification_requested(session, registration=pending, now=now)
+        return AwaitingVerification(registration=pending)
+    registration = await new_registration(
+        session,
+        event=event,
+        data=data,
+        status=RegistrationStatus.pending_verification,
+        now=now,
+        ticket_key=ticket_key,
+    )
+    session.add(registration)
+    await session.flush()
+    await notifications.verification_requested(session, registration=registration, now=now)
+    return AwaitingVerification(registration=registration)
 
 
 async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:

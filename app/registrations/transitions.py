@@ -38,6 +38,9 @@ class Action(StrEnum):
 class Stage(StrEnum):
     """A registration's status, with `confirmed` split by whether they have arrived."""
 
+    # No organiser action leads out of it: only the registrant's verification
+    # (`app.privacy.verification`), or lapsing after 24 hours.
+    pending_verification = "pending_verification"
     pending_approval = "pending_approval"
     waitlisted = "waitlisted"
     confirmed = "confirmed"

@@ -6,8 +6,9 @@ a form post answered with a redirect (Post/Redirect/Get), or the form again with
 its errors.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,22 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.deps import ClockDep, SessionDep, SettingsDep, SigningKeyDep
+from app.deps import (
+    ClockDep,
+    RegistrantWrite,
+    SessionDep,
+    SettingsDep,
+    SigningKeyDep,
+    SignupWrite,
+)
 from app.events import service as events
 from app.kit.errors import AppError, InvalidTransition
 from app.models import Event, Language, Registration
+from app.privacy import data as registrant_data
+from app.privacy import verification
 from app.registrations import service as registrations
-from app.registrations.service import Duplicate
+from app.registrations.schemas import CONSENT_VERSION
+from app.registrations.service import AwaitingVerification, Duplicate, Registered
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
 from app.web.i18n import N_
@@ -61,6 +72,25 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
             "at the event. If you are leaving, please tell the organisers at the desk."
         ),
     ),
+    "already_registered": (
+        N_("You are already registered"),
+        N_("Please use the link in the e-mails about your registration."),
+    ),
+    "verification_expired": (
+        N_("This confirmation link has lapsed"),
+        N_("A confirmation link works for 24 hours. Please register again to get a new one."),
+    ),
+    "invalid_transition:verified": (
+        N_("Your e-mail address is already confirmed"),
+        N_("Your registration has its place; the page of your registration shows it."),
+    ),
+    "rate_limited": (
+        N_("Too many requests"),
+        N_(
+            "Too many forms have been sent from your network in a short time. "
+            "Please wait a few minutes, then try again."
+        ),
+    ),
     "unexpected": (N_("Sorry, something went wrong"), N_("Please go back and try again.")),
     # Requests no page can answer (FastAPI's 422, the body limit's 413, the database away).
     "bad_request": (
@@ -76,6 +106,26 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         N_("Please try again in a minute."),
     ),
 }
+# Sign-ups answered with a message rather than the manage page: (status, title, message).
+SIGNUP_OUTCOMES: dict[type, tuple[int, str, str]] = {
+    Duplicate: (
+        409,
+        N_("You are already registered"),
+        N_(
+            "This e-mail address is already registered for this event. "
+            "We have e-mailed you the link to your registration again."
+        ),
+    ),
+    AwaitingVerification: (
+        202,
+        N_("Check your e-mail"),
+        N_(
+            "We have e-mailed you a link to confirm your e-mail address. "
+            "Your registration takes its place only once you have confirmed it, "
+            "within 24 hours."
+        ),
+    ),
+}
 DONE_MESSAGES = {
     "signed-up": N_(
         "Thank you for registering. We have e-mailed you the link to this page: "
@@ -83,6 +133,7 @@ DONE_MESSAGES = {
     ),
     "updated": N_("Your details have been updated."),
     "cancelled": N_("Your registration has been cancelled."),
+    "verified": N_("Thank you: your e-mail address is confirmed."),
 }
 
 
@@ -100,9 +151,11 @@ class HtmlErrorRoute(APIRoute):
                 title, message = ERROR_PAGES.get(
                     specific, ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
                 )
-                return page_context(request).render(
+                response = page_context(request).render(
                     "message.html", status_code=error.status_code, title=title, message=message
                 )
+                response.headers.update(error.headers or {})
+                return response
             except RequestValidationError:
                 return error_page(request, "bad_request", status_code=422)
             except StarletteHTTPException as error:
@@ -214,6 +267,7 @@ async def _event_page(
         when=_when(info.starts_at, info.ends_at, info.timezone, page.lang),
         values=values,
         errors=errors,
+        consent_version=CONSENT_VERSION,
         **_choices(page),
     )
 
@@ -223,7 +277,7 @@ async def event_page(slug: str, page: PageContextDep, session: SessionDep) -> HT
     return await _event_page(page, session, slug, values={"language": page.lang}, errors={})
 
 
-@router.post("/events/{slug}", response_model=None)
+@router.post("/events/{slug}", response_model=None, dependencies=[SignupWrite])
 async def sign_up(
     slug: str,
     request: Request,
@@ -246,16 +300,9 @@ async def sign_up(
     result = await registrations.register(
         session, event_slug=slug, data=parsed.data, now=clock.now(), ticket_key=key
     )
-    if isinstance(result, Duplicate):
-        return page.render(
-            "message.html",
-            status_code=409,
-            title=N_("You are already registered"),
-            message=N_(
-                "This e-mail address is already registered for this event. "
-                "We have e-mailed you the link to your registration again."
-            ),
-        )
+    if not isinstance(result, Registered):
+        status_code, title, message = SIGNUP_OUTCOMES[type(result)]
+        return page.render("message.html", status_code=status_code, title=title, message=message)
     return page.redirect(f"/r/{result.manage_token}?done=signed-up")
 
 
@@ -272,6 +319,11 @@ def _registration_view(page: PageContext, registration: Registration) -> dict[st
         "affiliation": page.gettext(AFFILIATION_LABELS[registration.affiliation_type]),
         "country": names.get(registration.country or "", ""),
         "language_name": i18n.native_name(registration.language),
+        "consented_on": (
+            i18n.event_date(registration.consented_at, page.lang)
+            if registration.consented_at
+            else ""
+        ),
     }
 
 
@@ -335,7 +387,7 @@ async def edit_page(token: Token, page: PageContextDep, session: SessionDep) -> 
     return await _edit_page(page, session, token)
 
 
-@router.post("/r/{token}/edit", response_model=None)
+@router.post("/r/{token}/edit", response_model=None, dependencies=[RegistrantWrite])
 async def edit(
     token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
@@ -360,11 +412,48 @@ async def cancel_page(token: Token, page: PageContextDep, session: SessionDep) -
     return page.render("cancel.html", token=token, **_registration_view(page, registration))
 
 
-@router.post("/r/{token}/cancel", response_model=None)
+async def _confirmed_post(
+    request: Request, page: PageContext, act: Callable[[], Awaitable[object]]
+) -> HTMLResponse | None:
+    """A button's post (no fields but the form's guards): refused, or `act` done (None)."""
+    if (refusal := _refused(page, await _form(request))) is not None:
+        return refusal
+    await act()
+    return None
+
+
+@router.post("/r/{token}/cancel", response_model=None, dependencies=[RegistrantWrite])
 async def cancel(
     token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
-    if (refusal := _refused(page, await _form(request))) is not None:
-        return refusal
-    await registrations.cancel_by_token(session, token=token, now=clock.now())
-    return page.redirect(f"/r/{token}?done=cancelled")
+    act = partial(registrations.cancel_by_token, session, token=token, now=clock.now())
+    return await _confirmed_post(request, page, act) or page.redirect(f"/r/{token}?done=cancelled")
+
+
+@router.post("/r/{token}/verify", response_model=None, dependencies=[RegistrantWrite])
+async def verify(
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    act = partial(verification.verify, session, token=token, now=clock.now())
+    return await _confirmed_post(request, page, act) or page.redirect(f"/r/{token}?done=verified")
+
+
+@router.get("/r/{token}/erase", response_class=HTMLResponse)
+async def erase_page(token: Token, page: PageContextDep, session: SessionDep) -> HTMLResponse:
+    registration = await registrations.get_by_token(session, token)
+    return page.render("erase.html", token=token, **_registration_view(page, registration))
+
+
+@router.post("/r/{token}/erase", response_model=None, dependencies=[RegistrantWrite])
+async def erase(
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    act = partial(registrant_data.erase, session, token=token, now=clock.now())
+    return await _confirmed_post(request, page, act) or page.render(
+        "message.html",
+        title=N_("Your data has been erased"),
+        message=N_(
+            "Your personal details and the e-mails we sent you have been deleted, and the "
+            "link to your registration no longer works. You are welcome to register again."
+        ),
+    )
