@@ -58,12 +58,6 @@ RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-# What a rate-limited endpoint may answer besides (for the OpenAPI document).
-RATE_LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {"description": "Too many requests from this client address (`Retry-After` says when)"},
-}
-
-
 def public_write(scope: str, limits: Callable[[Settings], tuple[Limit, ...]]) -> Any:
     """A dependency for a public write: counts it against the client address's `limits`
     (429 `rate_limited` with Retry-After when none are left), and marks the request's

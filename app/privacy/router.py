@@ -1,32 +1,34 @@
 """The registrant's own address and data, through their manage token: confirming the
 address (double opt-in), downloading everything held, having it erased."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from app.deps import RATE_LIMITED, ClockDep, RegistrantWrite, SessionDep, SettingsDep, SigningKeyDep
+from app.deps import ClockDep, RegistrantWrite, SessionDep, SettingsDep, SigningKeyDep
+from app.kit.errors import COMMON, error_responses
 from app.privacy import data, verification
 from app.privacy.schemas import RegistrantData
 from app.registrations import service as registrations
 from app.registrations.schemas import RegistrantRead
 
-router = APIRouter(prefix="/api", tags=["public"])
+router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
 
 # Any text: a token that cannot exist is answered like an unknown one (404 invalid_token).
 Token = Annotated[str, Path()]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown token"}}
-_REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"description": "Already verified, lapsed, full, closed or a duplicate"},
-}
+_NOT_FOUND = error_responses(e404="`invalid_token`: no registration has this token")
+_REFUSED = error_responses(
+    e409="`invalid_transition` (already verified), `verification_expired`, `event_full`, "
+    "`registration_closed`, `already_registered` or `org_limit_reached`"
+)
 
 
 @router.post(
     "/registrations/{token}/verify",
     response_model=RegistrantRead,
-    responses=_NOT_FOUND | _REFUSED | RATE_LIMITED,
+    responses=_NOT_FOUND | _REFUSED,
     dependencies=[RegistrantWrite],
 )
 async def verify_own_registration(
@@ -66,7 +68,7 @@ async def own_data(
     "/registrations/{token}/erase",
     status_code=204,
     response_class=Response,
-    responses=_NOT_FOUND | RATE_LIMITED,
+    responses=_NOT_FOUND,
     dependencies=[RegistrantWrite],
 )
 async def erase_own_data(token: Token, session: SessionDep, clock: ClockDep) -> Response:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
 from app.deps import (
-    RATE_LIMITED,
     ClockDep,
     RegistrantWrite,
     SessionDep,
@@ -60,7 +59,6 @@ async def read_event(slug: Slug, session: SessionDep, clock: ClockDep) -> EventR
             "description": "Pending verification: the link e-mailed to the address confirms it",
         },
         **_ERRORS,
-        **RATE_LIMITED,
     },
     dependencies=[SignupWrite],
 )
@@ -110,7 +108,7 @@ async def read_own_registration(
 @router.patch(
     "/registrations/{token}",
     response_model=RegistrantRead,
-    responses=_ERRORS | RATE_LIMITED,
+    responses=_ERRORS,
     dependencies=[RegistrantWrite],
 )
 async def edit_own_registration(
@@ -132,7 +130,7 @@ async def edit_own_registration(
 @router.post(
     "/registrations/{token}/cancel",
     response_model=RegistrantRead,
-    responses=_ERRORS | RATE_LIMITED,
+    responses=_ERRORS,
     dependencies=[RegistrantWrite],
 )
 async def cancel_own_registration(
