@@ -36,6 +36,7 @@ def test_the_statuses_each_kind_of_operation_may_answer_are_declared(
     common = {"400", "413", "415", "422", "429", "503"}
     assert statuses(document, "post", "/api/events/{slug}/registrations") == common | {
         "201",
+        "202",
         "404",
         "409",
     }
@@ -56,6 +57,13 @@ def test_the_list_filters_name_their_values(document: dict[str, Any]) -> None:
         for p in document["paths"]["/api/admin/events/{slug}/registrations"]["get"]["parameters"]
     }
     status = parameters["status"]["anyOf"][0]["items"]["enum"]
-    assert status == ["confirmed", "waitlisted", "pending_approval", "declined", "cancelled"]
+    assert status == [
+        "confirmed",
+        "waitlisted",
+        "pending_approval",
+        "declined",
+        "cancelled",
+        "pending_verification",
+    ]
     assert "migrant_diaspora" in parameters["affiliation_type"]["anyOf"][0]["items"]["enum"]
     assert parameters["country"]["anyOf"][0]["items"]["pattern"] == "^[A-Za-z]{2}$"
