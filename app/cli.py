@@ -291,8 +291,8 @@ def worker() -> None:
     Several may run at once. `rsvp serve` runs one in-process unless
     MAIL_WORKER_IN_PROCESS=false.
     """
-    from app.housekeeping import housekeep
     from app.mail.worker import serve_worker
+    from app.privacy.housekeeping import housekeep
 
     asyncio.run(serve_worker(get_settings(), chores=housekeep))
 

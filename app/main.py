@@ -13,7 +13,6 @@ from app import health
 from app.config import Settings, get_settings
 from app.events import router as events_router
 from app.exports import router as exports_router
-from app.housekeeping import housekeep
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import (
     create_engine,
@@ -35,6 +34,7 @@ from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.organisers import router as organisers_router
 from app.privacy import router as privacy_router
+from app.privacy.housekeeping import housekeep
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
 from app.web import pages

@@ -20,8 +20,9 @@ from tests.fixtures.app import BASE_URL, own_path
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.database import admin_execute, database_url
 from tests.fixtures.factories import event_fields, signup_body
+from tests.fixtures.live_server import served
 from tests.fixtures.mail import SmtpServer
-from tests.test_cli import SIDE_EVENT, rsvp, served
+from tests.test_cli import SIDE_EVENT, rsvp
 
 pytestmark = pytest.mark.slow
 

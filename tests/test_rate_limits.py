@@ -14,11 +14,11 @@ from app.abuse import rates
 from app.abuse.client_address import client_address
 from app.config import Limit, Settings, parse_limit, parse_limits, parse_networks
 from app.events.seed import seed_event
-from app.housekeeping import housekeep
 from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.main import create_app
 from app.models import RateLimitHit, Registration
+from app.privacy.housekeeping import housekeep
 from tests.fixtures.app import BASE_URL
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import MakeRegistration, event_fields, signup_body

@@ -6,8 +6,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.housekeeping import housekeep
 from app.models import Registration
+from app.privacy.housekeeping import housekeep
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import AuthHeaders, MakeEvent, signup_body
 from tests.fixtures.mail import SendQueued, SmtpServer, manage_url_in

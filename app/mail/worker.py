@@ -116,7 +116,7 @@ async def run_worker(
     chores: Chores | None = None,
 ) -> None:
     """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
-    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.housekeeping.housekeep`).
+    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.privacy.housekeeping.housekeep`).
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
     and the worker tries again after an exponential back-off (`backoff_seconds`); it

@@ -1,5 +1,6 @@
-"""Chores the e-mail worker does every few minutes: deleting rate-limit counters whose
-window has ended, and sign-ups whose e-mail verification lapsed.
+"""Chores the e-mail worker does every few minutes: deleting sign-ups whose e-mail
+verification lapsed (personal data nobody confirmed), and rate-limit counters whose
+window has ended.
 
 Handed to the worker by whoever starts it (`rsvp serve`, `rsvp worker`), so the
 mail package need not know the registrations it would otherwise import.
