@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.organisers.passwords import verify_password
-from tests.fixtures.database import admin_execute, database_url
+from tests.fixtures.database import admin_execute, database_url, unique_database_name
 from tests.fixtures.live_server import RSVP, free_port, served
 
 SIDE_EVENT = "local-government-migration-development-2013"
@@ -38,7 +38,7 @@ def event_file(timezone: str = "America/New_York", venue: str = "Conference Room
 
 @pytest.fixture
 def cli_env(pg_server_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    name = "rsvp_test_cli"
+    name = unique_database_name("cli")
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(admin_execute(pg_server_url, drop, f'CREATE DATABASE "{name}"'))
     env = os.environ | {

@@ -21,12 +21,12 @@ from app.migrations import downgrade, upgrade
 from app.models import Registration
 from app.registrations.service import get_by_token
 from app.registrations.tickets import ticket_code_hash
-from tests.fixtures.database import admin_execute, database_url
+from tests.fixtures.database import admin_execute, database_url, unique_database_name
 
 
 @pytest.fixture
 def empty_database(pg_server_url: str) -> Iterator[str]:
-    name = "rsvp_test_migrations"
+    name = unique_database_name("migrations")
     statements = [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"']
     asyncio.run(admin_execute(pg_server_url, *statements))
     yield database_url(pg_server_url, name)
