@@ -18,6 +18,9 @@ from app.organisers.passwords import verify_password
 from tests.fixtures.database import admin_execute, database_url, unique_database_name
 from tests.fixtures.live_server import RSVP, free_port, served
 
+# Every test runs `rsvp` as a process of its own (a fresh interpreter, often a server).
+pytestmark = pytest.mark.slow
+
 SIDE_EVENT = "local-government-migration-development-2013"
 # An event data file; fill in `timezone` and `venue`.
 EVENT = """

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from app.events.seed import seed_event
@@ -18,6 +19,7 @@ async def _seed(app: Any, clock: FakeClock, **fields: Any) -> None:
         await seed_event(session, event_fields(**fields), now=clock.now())
 
 
+@pytest.mark.slow
 async def test_200_simultaneous_signups_for_50_seats_never_overbook(
     committed_app: Any, clock: FakeClock
 ) -> None:
