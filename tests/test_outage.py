@@ -5,6 +5,8 @@ import itertools
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -141,12 +143,17 @@ class OwnPostgres:
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
-    pgdata = tmp_path / "pg"
-    url = start_embedded_postgres(pgdata, database="rsvp")
-    upgrade(url)
-    yield OwnPostgres(pgdata=pgdata, url=url)
-    release_embedded_postgres(pgdata)
+def own_postgres() -> Iterator[OwnPostgres]:
+    # A folder of its own, not under pytest's basetemp (see tests/fixtures/database.py).
+    folder = Path(tempfile.mkdtemp(prefix="rsvp-test-pg-"))
+    pgdata = folder / "pg"
+    try:
+        url = start_embedded_postgres(pgdata, database="rsvp")
+        upgrade(url)
+        yield OwnPostgres(pgdata=pgdata, url=url)
+    finally:
+        release_embedded_postgres(pgdata)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _seed(url: str) -> None:
