@@ -218,6 +218,7 @@ class Load:
 PER_REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/1\.1" \d{3}| INFO app\.mail\.transport: mail to ')
 
 
+@pytest.mark.slow
 async def test_postgres_killed_and_restarted_under_load_is_503s_then_201s_again(
     own_postgres: OwnPostgres, tmp_path: Path
 ) -> None:
@@ -253,6 +254,7 @@ async def test_postgres_killed_and_restarted_under_load_is_503s_then_201s_again(
     assert len(own_lines) <= 30, own_lines
 
 
+@pytest.mark.slow
 def test_serve_started_while_the_database_is_down_waits_for_it_one_line_a_try(
     own_postgres: OwnPostgres, tmp_path: Path
 ) -> None:

@@ -178,6 +178,7 @@ async def test_a_statement_run_again_on_another_server_connection(
         await holder.dispose()
 
 
+@pytest.mark.slow
 async def test_200_signups_for_50_seats_through_pgbouncer_never_overbook(
     app_through_pgbouncer: Any, clock: FakeClock
 ) -> None:
