@@ -42,14 +42,19 @@ async def _post_all(bases: list[str], paths: list[str], bodies: list[Any]) -> li
         )
 
 
+def _sign_up_all(bases: list[str], bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    path = f"/api/events/{SLUG}/registrations"
+    return asyncio.run(_post_all(bases, [path] * len(bodies), bodies))
+
+
 def test_200_sign_ups_for_50_seats_over_two_servers_never_overbook(
     two_servers: tuple[dict[str, str], list[str]],
 ) -> None:
     env, bases = two_servers
     _sql(env, "UPDATE events SET capacity = 50")
-    path = f"/api/events/{SLUG}/registrations"
-    bodies = [signup_body(email=f"person{n}@example.org") for n in range(200)]
-    responses = asyncio.run(_post_all(bases, [path] * 200, bodies))
+    responses = _sign_up_all(
+        bases, [signup_body(email=f"person{n}@example.org") for n in range(200)]
+    )
 
     assert [r.status_code for r in responses] == [201] * 200
     statuses = [r.json()["status"] for r in responses]
@@ -67,9 +72,7 @@ def test_simultaneous_duplicates_over_two_servers_store_one(
     two_servers: tuple[dict[str, str], list[str]],
 ) -> None:
     env, bases = two_servers
-    path = f"/api/events/{SLUG}/registrations"
-    body = signup_body(email="same@example.org")
-    responses = asyncio.run(_post_all(bases, [path] * 20, [body] * 20))
+    responses = _sign_up_all(bases, [signup_body(email="same@example.org")] * 20)
 
     assert sorted(r.status_code for r in responses) == [201] + [409] * 19
     assert _sql(env, "SELECT count(*) FROM registrations") == 1
@@ -80,11 +83,7 @@ def test_simultaneous_cancellations_over_two_servers_promote_each_waitlisted_onc
 ) -> None:
     env, bases = two_servers
     _sql(env, "UPDATE events SET capacity = 10")
-    path = f"/api/events/{SLUG}/registrations"
-    made = [
-        r.json()
-        for r in asyncio.run(_post_all(bases, [path] * 20, [signup_body() for _ in range(20)]))
-    ]
+    made = [r.json() for r in _sign_up_all(bases, [signup_body() for _ in range(20)])]
     holders = [m for m in made if m["status"] == "confirmed"]
     assert len(holders) == 10
     cancels = [m["manage_url"].split("/r/", 1)[1] for m in holders]
