@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import signup_body
+from tests.fixtures.factories import signup_body
 from tests.test_cli import _sql, cli_env, rsvp, served
 
 __all__ = ["cli_env"]

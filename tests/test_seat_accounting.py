@@ -44,7 +44,7 @@ from app.models.waitlist import load_positions
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import Registered, cancel_by_token, register
 from app.registrations.transitions import Action, apply_action
-from tests.conftest import event_fields, signup_body
+from tests.fixtures.factories import event_fields, signup_body
 
 NOW = datetime(2013, 9, 2, 14, 0, tzinfo=UTC)
 ORGANISER_ACTIONS = [
