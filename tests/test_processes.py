@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.fixtures.factories import signup_body
-from tests.test_cli import _sql, cli_env, rsvp, served
+from tests.fixtures.live_server import served
+from tests.test_cli import _sql, cli_env, rsvp
 
 __all__ = ["cli_env"]
 
