@@ -132,9 +132,11 @@ async def stream_csv(
     header = buffer.getvalue()
     yield (("\ufeff" if dialect == CsvDialect.excel else "") + header).encode()
 
+    # Through the session first: that begins its transaction on the connection, which
+    # the time zone setting (local to it) and the driver's cursor both need.
+    await session.execute(select(func.set_config("TimeZone", event.timezone, True)))
     connection = await (await session.connection()).get_raw_connection()
     driver: Any = connection.driver_connection
-    await driver.execute("SELECT set_config('TimeZone', $1, true)", event.timezone)
     sql = str(
         export_query(event, filters, columns).compile(
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
