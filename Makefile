@@ -11,6 +11,10 @@ OWNER_EMAIL ?= owner@example.org
 # Where `make run` serves (set BASE_URL too when the port is not 8000: links use it).
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make test` runs the tests in parallel (pytest-xdist): one worker per core, at most 4
+# (each starts its own PostgreSQL and Chromium), whole files to a worker, so a file's
+# module-scoped live server and browser start once. PYTEST_XDIST=-n0 runs them in one process.
+PYTEST_XDIST ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: help install lock run worker test smoke fuzz lint format bench clean
 
@@ -44,8 +48,8 @@ worker: install ## Send queued e-mails (a separate sender; `make run` also sends
 $(AXE): package-lock.json
 	npm ci --no-audit --no-fund
 
-test: install $(if $(shell command -v npm),$(AXE)) ## Run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install $(if $(shell command -v npm),$(AXE)) ## Run the whole test suite, in parallel (PYTEST_ARGS='-m "not slow"': the quick loop)
+	$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 smoke: ## `make run` on a free port, then the README's curl lines against it
 	bash scripts/smoke.sh

@@ -127,6 +127,7 @@ async def test_a_refusal_at_the_address_limit_leaves_the_accounts_attempts(
         assert (await sign_in(other, "owner@jmdi.example", "guess")).status_code == 429
 
 
+@pytest.mark.slow
 async def test_simultaneous_wrong_passwords_beyond_the_limit_are_refused(
     committed_app: Any, settings: Settings, clock: FakeClock
 ) -> None:

@@ -27,6 +27,9 @@ from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
 from tests.fixtures.live_server import free_port, serve
 
+# A real Chromium on a live server: seconds a test.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.organisers.passwords import verify_password
-from tests.fixtures.database import admin_execute, database_url
+from tests.fixtures.database import admin_execute, database_url, unique_database_name
 from tests.fixtures.live_server import RSVP, free_port, served
+
+# Every test runs `rsvp` as a process of its own (a fresh interpreter, often a server).
+pytestmark = pytest.mark.slow
 
 SIDE_EVENT = "local-government-migration-development-2013"
 # An event data file; fill in `timezone` and `venue`.
@@ -38,7 +41,7 @@ def event_file(timezone: str = "America/New_York", venue: str = "Conference Room
 
 @pytest.fixture
 def cli_env(pg_server_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    name = "rsvp_test_cli"
+    name = unique_database_name("cli")
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(admin_execute(pg_server_url, drop, f'CREATE DATABASE "{name}"'))
     env = os.environ | {

@@ -76,6 +76,7 @@ async def count_in_state(
         return (await session.scalar(query)) or 0
 
 
+@pytest.mark.slow
 async def test_two_workers_deliver_each_of_500_messages_exactly_once(
     outbox_db: str, smtp_server: SmtpServer, settings: Settings
 ) -> None:
@@ -122,6 +123,7 @@ async def wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_batch_loses_nothing_once_a_worker_runs_again(
     outbox_db: str, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:

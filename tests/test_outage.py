@@ -5,6 +5,8 @@ import itertools
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -141,12 +143,17 @@ class OwnPostgres:
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
-    pgdata = tmp_path / "pg"
-    url = start_embedded_postgres(pgdata, database="rsvp")
-    upgrade(url)
-    yield OwnPostgres(pgdata=pgdata, url=url)
-    release_embedded_postgres(pgdata)
+def own_postgres() -> Iterator[OwnPostgres]:
+    # A folder of its own, not under pytest's basetemp (see tests/fixtures/database.py).
+    folder = Path(tempfile.mkdtemp(prefix="rsvp-test-pg-"))
+    pgdata = folder / "pg"
+    try:
+        url = start_embedded_postgres(pgdata, database="rsvp")
+        upgrade(url)
+        yield OwnPostgres(pgdata=pgdata, url=url)
+    finally:
+        release_embedded_postgres(pgdata)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _seed(url: str) -> None:
@@ -211,6 +218,7 @@ class Load:
 PER_REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/1\.1" \d{3}| INFO app\.mail\.transport: mail to ')
 
 
+@pytest.mark.slow
 async def test_postgres_killed_and_restarted_under_load_is_503s_then_201s_again(
     own_postgres: OwnPostgres, tmp_path: Path
 ) -> None:
@@ -251,6 +259,7 @@ async def test_postgres_killed_and_restarted_under_load_is_503s_then_201s_again(
     assert len(own_lines) <= 30, own_lines
 
 
+@pytest.mark.slow
 def test_serve_started_while_the_database_is_down_waits_for_it_one_line_a_try(
     own_postgres: OwnPostgres, tmp_path: Path
 ) -> None:

@@ -39,7 +39,7 @@ from app.organisers.bearer import issue_token
 from app.organisers.passwords import hash_password
 from tests.fixtures.app import BASE_URL
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.database import admin_execute, database_url
+from tests.fixtures.database import admin_execute, database_url, unique_database_name
 from tests.fixtures.factories import event_fields, signup_body
 from tests.fixtures.live_server import free_port
 from tests.fixtures.mail import SmtpServer
@@ -178,6 +178,7 @@ async def test_a_statement_run_again_on_another_server_connection(
         await holder.dispose()
 
 
+@pytest.mark.slow
 async def test_200_signups_for_50_seats_through_pgbouncer_never_overbook(
     app_through_pgbouncer: Any, clock: FakeClock
 ) -> None:
@@ -238,7 +239,7 @@ async def test_mail_worker_sends_each_queued_message_once_through_pgbouncer(
 
 
 def test_migrations_run_through_pgbouncer(pg_server_url: str, pgbouncer: PgBouncer) -> None:
-    name = "rsvp_test_pgbouncer_migrations"
+    name = unique_database_name("pgbouncer_migrations")
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     asyncio.run(admin_execute(pg_server_url, drop, f'CREATE DATABASE "{name}"'))
     try:

@@ -106,6 +106,7 @@ print(signing_key(Settings(data_dir=Path(sys.argv[1]), _env_file=None)))
 """
 
 
+@pytest.mark.slow
 def test_processes_starting_at_once_all_read_the_same_whole_key(tmp_path: Path) -> None:
     start = time.time() + 1.5
     racers = [

@@ -40,28 +40,44 @@ class CalendarFile:
 
 @dataclass(frozen=True)
 class Letter:
-    """What to tell one registrant (whose `event` is loaded)."""
+    """What to tell one registrant (whose `event` is loaded), in `language` (the
+    registrant's, as the message was queued; theirs now when None)."""
 
     kind: MailKind
     registration: Registration
     manage_url: str | None = None
     calendar: CalendarFile | None = None
+    language: str | None = None
+    position: int | None = None
+    """The waitlist position, for a waitlist message."""
+
+
+def full_name(registration: Registration) -> str:
+    return f"{registration.given_name} {registration.family_name}"
+
+
+def letter_texts(
+    language: str, kind: MailKind, registration: Registration, *, position: int | None = None
+) -> dict[str, str]:
+    """The message's texts (`subject`, `lead`, ...) for the registrant (event loaded)."""
+    event = registration.event
+    return texts(
+        mail_language(language),
+        kind,
+        name=full_name(registration),
+        title=event.title,
+        position=position,
+        organisers=", ".join(event.organisers),
+    )
 
 
 def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     """The message, without `Date` (the worker adds it when it sends)."""
     registration = letter.registration
     event = registration.event
-    language = mail_language(registration.language)
-    name = f"{registration.given_name} {registration.family_name}"
-    text = texts(
-        language,
-        letter.kind,
-        name=name,
-        title=event.title,
-        position=registration.waitlist_position,
-        organisers=", ".join(event.organisers),
-    )
+    language = mail_language(letter.language or registration.language)
+    name = full_name(registration)
+    text = letter_texts(language, letter.kind, registration, position=letter.position)
     notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
     if letter.calendar is not None and letter.calendar.method == "PUBLISH":
         notes.append(text["calendar_added"])

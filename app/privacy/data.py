@@ -126,7 +126,7 @@ async def _scrub(session: AsyncSession, registration: Registration, *, now: date
     await session.execute(
         update(OutboxMessage)
         .where(messages)
-        .values(recipient=registration.email, recipient_key=None, body=None)
+        .values(recipient=registration.email, recipient_key=None, body=None, manage_token=None)
     )
     await session.execute(delete(ManageToken).where(ManageToken.registration_id == registration.id))
     for entry in await audit_entries_about(session, registration.id):
