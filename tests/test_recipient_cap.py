@@ -75,6 +75,7 @@ async def test_suppressed_messages_show_in_the_history_and_are_never_sent(
     auth_headers: AuthHeaders,
     send_queued: SendQueued,
     smtp_server: SmtpServer,
+    session: AsyncSession,
     clock: FakeClock,
 ) -> None:
     capped(app, settings, cap=1)
@@ -94,6 +95,16 @@ async def test_suppressed_messages_show_in_the_history_and_are_never_sent(
         ("manage_link", "suppressed"),
     ]
     assert "cap" in emails[1]["last_error"]
+    # Nothing secret is kept for a message that will never go.
+    assert (
+        await session.scalar(
+            select(func.count()).where(
+                OutboxMessage.state == DeliveryState.suppressed,
+                OutboxMessage.manage_token.is_not(None),
+            )
+        )
+        == 0
+    )
 
 
 async def test_organisers_actions_are_exempt(

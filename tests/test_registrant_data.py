@@ -94,7 +94,9 @@ async def test_erasure_frees_the_seat_and_removes_the_personal_data(
     messages = list(
         await session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id == row.id))
     )
-    assert {(m.recipient, m.body, m.recipient_key) for m in messages} == {(row.email, None, None)}
+    assert {(m.recipient, m.body, m.recipient_key, m.manage_token) for m in messages} == {
+        (row.email, None, None, None)
+    }
     assert [m.state for m in sorted(messages, key=lambda m: m.created_at)][-1] == (
         DeliveryState.suppressed
     )

@@ -35,9 +35,10 @@ from app.registrations.service import (
 async def verify(session: AsyncSession, *, token: str, now: datetime) -> Registration:
     """Confirm the address: the registration takes its place exactly as a sign-up would
     (a seat, the waitlist or the approval queue; EventFull when none) and is told so."""
-    registration = await get_by_token(session, token)
+    # Not waitlisted yet, so no position to read; the lock is the counters row's.
+    registration = await get_by_token(session, token, position=False)
     event = await get_event(session, registration.event.slug, lock=True)
-    registration = await get_by_token(session, token, reload=True)
+    registration = await get_by_token(session, token, reload=True, position=False)
     if registration.is_active:
         raise InvalidTransition(
             f"This registration is {registration.status}: its address is already confirmed.",
