@@ -17,6 +17,7 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
+from app.models.event_counters import COUNTED_STATUSES
 
 RegistrationQuery = Select[Registration]
 # Any select over the registrations table: the ORM list, or the export's plain columns.
@@ -81,7 +82,7 @@ async def count_matching(session: AsyncSession, event: Event, filters: Registrat
     filters are statuses only, or none (the list's usual pages), else one count over
     the rows (through the indexes the filters allow). The counters leave out sign-ups
     awaiting verification, so asking for those counts the rows."""
-    statuses = set(filters.status or RegistrationStatus) - {RegistrationStatus.pending_verification}
+    statuses = set(filters.status or COUNTED_STATUSES)
     uncounted = RegistrationStatus.pending_verification in (filters.status or [])
     if not uncounted and not filters.model_dump(exclude={"status"}, exclude_none=True):
         counters = await session.get_one(EventCounters, event.id, populate_existing=True)
