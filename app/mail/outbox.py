@@ -11,10 +11,12 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.db import session_settings
+from app.kit.secrets import signing_key
 from app.mail.calendar import build_calendar, site_host
 from app.mail.compose import CalendarFile, Letter, compose
 from app.mail.headers import needs_smtputf8
-from app.models import DeliveryState, MailKind, OutboxMessage, Registration
+from app.models import DeliveryState, MailKind, OutboxMessage, Registration, RegistrationStatus
+from app.tickets.code import ticket_code
 
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
@@ -52,11 +54,14 @@ async def enqueue(
             method=calendar_method,
         )
         calendar = CalendarFile(data=data, method=calendar_method)
+    confirmed = registration.status == RegistrationStatus.confirmed
     letter = Letter(
         kind=kind,
         registration=registration,
         manage_url=manage_url,
         calendar=calendar,
+        # Keyed like the registrant's view and the check-in desk: the process's signing key.
+        ticket_code=ticket_code(registration.id, signing_key(settings)) if confirmed else None,
     )
     message = compose(
         letter,

@@ -16,7 +16,7 @@ from app.models import RegistrationStatus
 from app.registrations import service as registrations
 from app.registrations.schemas import RegistrantRead, RegistrationCreate, RegistrationUpdate
 from app.registrations.service import Duplicate
-from app.registrations.tickets import ticket_code
+from app.tickets.code import ticket_code
 
 router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
 

@@ -22,7 +22,7 @@ from app.kit.fields import (
     PersonName,
 )
 from app.models import AffiliationType, DeliveryState, Language, MailKind, RegistrationStatus
-from app.registrations.tickets import ticket_code
+from app.tickets.code import ticket_code
 
 
 class RegistrationCreate(BaseModel):

@@ -29,7 +29,7 @@ from app.mail import notifications
 from app.mail.manage_links import issue_manage_token
 from app.models import ACTIVE_STATUSES, Event, ManageToken, Registration, RegistrationStatus
 from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
-from app.registrations.tickets import ticket_code_hash
+from app.tickets.code import ticket_code_hash
 
 
 @dataclass(frozen=True)
