@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.db import session_settings
@@ -109,18 +109,15 @@ async def queue_message(
     return row
 
 
-async def queued_since(
-    session: AsyncSession, *, registration: Registration, kind: MailKind, since: datetime
-) -> bool:
-    """Whether a message of this kind was queued for the registration at or after `since`."""
-    query = select(
-        exists().where(
-            OutboxMessage.registration_id == registration.id,
-            OutboxMessage.kind == kind,
-            OutboxMessage.created_at >= since,
-        )
+async def last_queued(
+    session: AsyncSession, *, registration: Registration, kind: MailKind
+) -> datetime | None:
+    """When the registration's latest message of this kind was queued (None: never)."""
+    query = select(func.max(OutboxMessage.created_at)).where(
+        OutboxMessage.registration_id == registration.id, OutboxMessage.kind == kind
     )
-    return bool(await session.scalar(query))
+    latest: datetime | None = await session.scalar(query)
+    return latest
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The public API: an event's public view, signing up, and the registrant's own record."""
 
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
@@ -57,9 +58,15 @@ async def sign_up(
     if isinstance(result, Duplicate):
         # Answered, not raised: whatever the service recorded for the duplicate
         # (the manage link sent again) must be committed.
+        again = result.resend_after
         error = AlreadyRegistered(
             "This e-mail address is already registered for this event. "
-            "We have e-mailed the link to your registration again."
+            + (
+                "We have e-mailed the link to your registration again."
+                if again is None
+                else "The link to your registration was e-mailed a few minutes ago, so it was "
+                f"not sent again; it can be asked for again from {again.astimezone(UTC):%H:%M} UTC."
+            )
         )
         return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
     return RegistrantRead.build(

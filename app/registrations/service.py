@@ -43,6 +43,8 @@ class Duplicate:
     """The e-mail already holds an active registration for the event."""
 
     existing: Registration
+    resend_after: datetime | None = None
+    """None: the manage link was e-mailed again now; else when it can be asked for again."""
 
 
 def search_text(registration: Registration) -> str:
@@ -152,8 +154,10 @@ async def register(
         raise RegistrationClosed("Registration for this event is not open.")
     existing = await find_active_by_email(session, event, data.email)
     if existing is not None:
-        await notifications.manage_link_requested(session, registration=existing, now=now)
-        return Duplicate(existing=existing)
+        resend_after = await notifications.manage_link_requested(
+            session, registration=existing, now=now
+        )
+        return Duplicate(existing=existing, resend_after=resend_after)
     key = organisation_key(data.organisation)
     await check_org_limit(session, event, key)
     status = await initial_status(session, event)
@@ -169,8 +173,10 @@ async def register(
         existing = await find_active_by_email(session, event, data.email)
         if existing is None:
             raise
-        await notifications.manage_link_requested(session, registration=existing, now=now)
-        return Duplicate(existing=existing)
+        resend_after = await notifications.manage_link_requested(
+            session, registration=existing, now=now
+        )
+        return Duplicate(existing=existing, resend_after=resend_after)
     token = await issue_manage_token(session, registration, now=now)
     await notifications.registration_received(
         session, registration=registration, manage_token=token, now=now
