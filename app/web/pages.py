@@ -88,25 +88,26 @@ DONE_MESSAGES = {
 }
 
 
-def onward(request: Request, *, to_registration: bool = True) -> tuple[str, str]:
+def onward(request: Request, *, known: bool = True) -> tuple[str, str]:
     """Where a message page sends the visitor next: (address, link text).
 
-    Back to the registrant's page when the address has a token that may still
-    work, else to the event's page (the address's, or the default event's).
+    Back to the registrant's page when the address has a token, else to the
+    address's event; when the address itself is unknown (`known` False), to the
+    default event's page.
     """
     lang = f"?lang={page_language(request).value}"
-    params = request.path_params
-    if to_registration and params.get("token"):
+    params = request.path_params if known else {}
+    if params.get("token"):
         return f"/r/{params['token']}{lang}", N_("Back to your registration")
     slug = params.get("slug") or request.app.state.settings.default_event_slug
     return f"/events/{slug}{lang}", N_("Go to the event page")
 
 
 def message_page(
-    request: Request, *, title: str, message: str, status_code: int, to_registration: bool = True
+    request: Request, *, title: str, message: str, status_code: int, known: bool = True
 ) -> HTMLResponse:
     """A page that says one thing, with a link onward (never a dead end)."""
-    href, label = onward(request, to_registration=to_registration)
+    href, label = onward(request, known=known)
     return page_context(request).render(
         "message.html",
         status_code=status_code,
@@ -140,7 +141,7 @@ class HtmlErrorRoute(APIRoute):
                     title=title,
                     message=message,
                     status_code=error.status_code,
-                    to_registration=error.code not in _NO_WAY_BACK,
+                    known=error.code not in _NO_WAY_BACK,
                 )
             except RequestValidationError:
                 return error_page(request, "bad_request", status_code=422)
@@ -158,7 +159,7 @@ def error_page(request: Request, code: str, *, status_code: int) -> HTMLResponse
         title=title,
         message=message,
         status_code=status_code,
-        to_registration=code not in _NO_WAY_BACK,
+        known=code not in _NO_WAY_BACK,
     )
 
 
