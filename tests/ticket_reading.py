@@ -39,5 +39,5 @@ def pdf_text_and_qr(data: bytes) -> tuple[int, str, list[str]]:
     """(pages, the text of the first page, the QR codes its images decode to)."""
     reader = pypdf.PdfReader(io.BytesIO(data))
     first = reader.pages[0]
-    codes = [code for image in first.images for code in decode_qr(image.image)]
+    codes = [code for image in first.images if image.image for code in decode_qr(image.image)]
     return len(reader.pages), first.extract_text(), codes

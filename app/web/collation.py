@@ -16,6 +16,7 @@ it. Instead:
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 from pyuca import Collator
@@ -28,13 +29,14 @@ def _collator() -> Collator:
     return Collator()  # loads the DUCET once (about 0.2 s)
 
 
-def _pinyin_key(text: str) -> tuple[tuple[object, ...], str]:
+def _pinyin_key(text: str) -> tuple[Any, str]:
     reading = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
     return _collator().sort_key(reading), text
 
 
-def sort_key(language: Language) -> Callable[[str], object]:
+def sort_key(language: Language) -> Callable[[str], Any]:
     """The key that sorts text as `language` does."""
     if language == Language.zh:
         return _pinyin_key
-    return _collator().sort_key  # type: ignore[no-any-return]
+    key: Callable[[str], Any] = _collator().sort_key
+    return key

@@ -1,0 +1,87 @@
+"""E-mails composed as the service composes them, for tests that open them in a browser."""
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from app.mail.compose import CalendarFile, Letter, compose
+from app.models import Event, Language, MailKind, Registration, RegistrationStatus
+
+TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
+
+
+def _event(door: dict[str, Any]) -> Event:
+    return Event(
+        id=1,
+        slug="side-event",
+        title="Local Government: Taking the Migration and Development Agenda Forward",
+        starts_at=datetime(2013, 10, 4, 17, 15, tzinfo=UTC),
+        ends_at=datetime(2013, 10, 4, 18, 45, tzinfo=UTC),
+        timezone="America/New_York",
+        venue="Conference Room 6, United Nations Headquarters, New York",
+        organisers=["JMDI", "UNITAR", "KNOMAD"],
+        **door,
+    )
+
+
+NAMES = {"ar": ("ليلى", "حداد"), "zh": ("明", "李"), "ru": ("Анна", "Иванова")}
+_STATUS_OF_KIND = {
+    MailKind.waitlisted: RegistrationStatus.waitlisted,
+    MailKind.pending_approval: RegistrationStatus.pending_approval,
+    MailKind.cancelled: RegistrationStatus.cancelled,
+    MailKind.declined: RegistrationStatus.declined,
+    MailKind.event_cancelled: RegistrationStatus.cancelled,
+}
+
+
+def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
+    """A message of `kind` to a registrant writing in `lang`, at an event with `door`."""
+    given, family = NAMES.get(lang, ("Ana", "Quispe"))
+    status = _STATUS_OF_KIND.get(kind, RegistrationStatus.confirmed)
+    registration = Registration(
+        id=uuid.uuid4(),
+        event=_event(door),
+        email="ana@cuenca.example",
+        given_name=given,
+        family_name=family,
+        organisation="Municipality of Cuenca",
+        language=Language(lang),
+        has_un_grounds_pass=False,
+        status=status,
+        waitlist_position=3 if status == RegistrationStatus.waitlisted else None,
+    )
+    active = status in {RegistrationStatus.confirmed, RegistrationStatus.waitlisted}
+    return compose(
+        Letter(
+            kind=kind,
+            registration=registration,
+            manage_url="http://127.0.0.1/r/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd?lang=en"
+            if active or status == RegistrationStatus.pending_approval
+            else None,
+            calendar=CalendarFile(data=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", method="PUBLISH")
+            if status == RegistrationStatus.confirmed
+            else None,
+            ticket_code="T1ck3tC0de_-" + "x" * 31
+            if status == RegistrationStatus.confirmed
+            else None,
+        ),
+        sender="Side-event registration <noreply@rsvp.test>",
+        message_id=f"<{uuid.uuid4()}@rsvp.test>",
+    )
+
+
+def html_with_inline_images(message: EmailMessage) -> str:
+    """The HTML part, its cid: images as data: URLs, as a mail client shows them."""
+    part = message.get_body(("html",))
+    assert part is not None
+    html = str(part.get_content())
+    for image in message.walk():
+        if image.get_content_maintype() == "image" and image["Content-ID"]:
+            data = image.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            cid = str(image["Content-ID"]).strip("<>")
+            url = f"data:{image.get_content_type()};base64,{base64.b64encode(data).decode()}"
+            html = html.replace(f"cid:{cid}", url)
+    return html
