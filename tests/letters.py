@@ -2,28 +2,35 @@
 
 import base64
 import uuid
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 from app.mail.compose import CalendarFile, Letter, compose
 from app.models import Event, Language, MailKind, Registration, RegistrationStatus
+from tests.conftest import event_fields
 
 TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
 
 
-def _event(door: dict[str, Any]) -> Event:
-    return Event(
-        id=1,
-        slug="side-event",
-        title="Local Government: Taking the Migration and Development Agenda Forward",
-        starts_at=datetime(2013, 10, 4, 17, 15, tzinfo=UTC),
-        ends_at=datetime(2013, 10, 4, 18, 45, tzinfo=UTC),
-        timezone="America/New_York",
-        venue="Conference Room 6, United Nations Headquarters, New York",
-        organisers=["JMDI", "UNITAR", "KNOMAD"],
-        **door,
-    )
+def unsaved_event(**overrides: Any) -> Event:
+    """The tests' side-event (`event_fields`) as a row never stored: enough for composing."""
+    return Event(id=1, ical_sequence=0, **event_fields(**overrides).model_dump())
+
+
+def unsaved_registration(event: Event, **overrides: Any) -> Registration:
+    """A registration at `event`, never stored; waitlisted at 3 unless told otherwise."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "email": "ana@cuenca.example",
+        "given_name": "Ana",
+        "family_name": "Quispe",
+        "organisation": "Municipality of Cuenca",
+        "language": Language.en,
+        "has_un_grounds_pass": False,
+        "status": RegistrationStatus.waitlisted,
+        "waitlist_position": 3,
+    }
+    return Registration(event=event, **values | overrides)
 
 
 NAMES = {"ar": ("ليلى", "حداد"), "zh": ("明", "李"), "ru": ("Анна", "Иванова")}
@@ -40,15 +47,11 @@ def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
     """A message of `kind` to a registrant writing in `lang`, at an event with `door`."""
     given, family = NAMES.get(lang, ("Ana", "Quispe"))
     status = _STATUS_OF_KIND.get(kind, RegistrationStatus.confirmed)
-    registration = Registration(
-        id=uuid.uuid4(),
-        event=_event(door),
-        email="ana@cuenca.example",
+    registration = unsaved_registration(
+        unsaved_event(**door),
         given_name=given,
         family_name=family,
-        organisation="Municipality of Cuenca",
         language=Language(lang),
-        has_un_grounds_pass=False,
         status=status,
         waitlist_position=3 if status == RegistrationStatus.waitlisted else None,
     )
@@ -63,9 +66,7 @@ def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
             calendar=CalendarFile(data=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", method="PUBLISH")
             if status == RegistrationStatus.confirmed
             else None,
-            ticket_code="T1ck3tC0de_-" + "x" * 31
-            if status == RegistrationStatus.confirmed
-            else None,
+            ticket_code=TICKET_CODE if status == RegistrationStatus.confirmed else None,
         ),
         sender="Side-event registration <noreply@rsvp.test>",
         message_id=f"<{uuid.uuid4()}@rsvp.test>",

@@ -73,6 +73,25 @@ class Letter:
         )
 
 
+def _name(registration: Registration) -> str:
+    return f"{registration.given_name} {registration.family_name}"
+
+
+def _texts(registration: Registration, kind: MailKind, *, code: str) -> dict[str, str]:
+    """The kind's texts in the registrant's language, every placeholder filled in."""
+    event = registration.event
+    return texts(
+        mail_language(registration.language),
+        kind,
+        name=_name(registration),
+        title=event.title,
+        position=registration.waitlist_position,
+        organisers=", ".join(event.organisers),
+        contact=event.contact_email or "",
+        code=code,
+    )
+
+
 def _with_mail_link(line: str, address: str) -> Markup:
     """The line (escaped) with the address in it as a mailto: link."""
     link = Markup('<a href="mailto:{0}" style="color:#005e91">{0}</a>').format(address)
@@ -89,17 +108,8 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     registration = letter.registration
     event = registration.event
     language = mail_language(registration.language)
-    name = f"{registration.given_name} {registration.family_name}"
-    text = texts(
-        language,
-        letter.kind,
-        name=name,
-        title=event.title,
-        position=registration.waitlist_position,
-        organisers=", ".join(event.organisers),
-        contact=event.contact_email or "",
-        code=letter.ticket_code or "",
-    )
+    name = _name(registration)
+    text = _texts(registration, letter.kind, code=letter.ticket_code or "")
     notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
     if letter.kind in _SEAT_KINDS and not registration.has_un_grounds_pass:
         notes.append(text["no_grounds_pass"])
@@ -193,17 +203,8 @@ def printable_ticket(registration: Registration, ticket_code: str) -> bytes:
     registrant's e-mail language: the same whether attached or downloaded."""
     event = registration.event
     language = mail_language(registration.language)
-    name = f"{registration.given_name} {registration.family_name}"
-    t = texts(
-        language,
-        MailKind.confirmed,
-        name=name,
-        title=event.title,
-        code=ticket_code,
-        contact=event.contact_email or "",
-        position="",
-        organisers=", ".join(event.organisers),
-    )
+    name = _name(registration)
+    t = _texts(registration, MailKind.confirmed, code=ticket_code)
     rows = [
         (t["when"], event_time(event.starts_at, event.ends_at, event.timezone, language)),
         (t["where"], event.venue),
