@@ -10,6 +10,8 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
+from app.mail.compose import printable_ticket
+from app.tickets import fonts
 from tests.conftest import (
     AuthHeaders,
     MakeEvent,
@@ -20,6 +22,7 @@ from tests.conftest import (
     token_of,
 )
 from tests.html import parse
+from tests.letters import TICKET_CODE, unsaved_event, unsaved_registration
 from tests.test_mail_messages import html_of, received_by, text_of
 from tests.ticket_reading import attachment, decode_qr, inline_images, pdf_text_and_qr
 
@@ -206,3 +209,31 @@ async def test_the_pdf_ticket_is_not_found_until_confirmed(
     assert response.json()["code"] == "not_found"
     unknown = await client.get("/api/registrations/no-such-token/ticket.pdf")
     assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "names", [("Ana", "Quispe"), ("Ли", "Вэй"), ("明", "李"), ("ليلى", "حداد")]
+)
+def test_the_pdf_ticket_shows_names_in_any_script(names: tuple[str, str]) -> None:
+    given, family = names
+    event = unsaved_event(**DOOR)
+    registration = unsaved_registration(
+        event, given_name=given, family_name=family, status="confirmed", waitlist_position=None
+    )
+    pages, text, codes = pdf_text_and_qr(printable_ticket(registration, TICKET_CODE))
+    assert (pages, codes) == (1, [TICKET_CODE])
+    # Arabic comes out of the PDF in visual order; each name part is there either way.
+    assert all(part in text for part in (given, family))
+
+
+def test_without_unicode_fonts_the_ticket_still_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No font installed at all: Helvetica, "?" for what it cannot show, the QR intact."""
+    monkeypatch.setattr(fonts, "_installed", dict)
+    event = unsaved_event(**DOOR)
+    registration = unsaved_registration(
+        event, given_name="Ли", family_name="Вэй", status="confirmed", waitlist_position=None
+    )
+    pages, text, codes = pdf_text_and_qr(printable_ticket(registration, TICKET_CODE))
+    assert (pages, codes) == (1, [TICKET_CODE])
+    assert "?? ???" in text
+    assert TICKET_CODE in text

@@ -23,19 +23,39 @@ _GREY = (85, 85, 85)
 _BLUE = (0, 94, 145)
 
 
+# The PDF core fonts' encoding: Western European letters and typographic quotes,
+# dashes and the euro sign. Text within it needs no embedded font.
+CORE_ENCODING = "windows-1252"
+
+
+def _core_font_will_do(text: str) -> bool:
+    try:
+        text.encode(CORE_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Ticket(FPDF):
-    """An FPDF with the ticket's fonts set up, or Helvetica when none is installed."""
+    """An FPDF with the ticket's fonts set up.
+
+    Helvetica (a PDF core font: nothing to load or embed, so some twenty times
+    faster) when every text is within windows-1252; otherwise the Unicode fonts
+    found on the system, or Helvetica again when there are none.
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__(format="A4")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         # A long arrival text goes on to a second page rather than off the first.
         self.set_auto_page_break(True, margin=MARGIN)
+        self.core_fonts_encoding = CORE_ENCODING
         fonts = fonts_for(text)
-        self.unicode = fonts.main is not None
-        if fonts.main is None:
+        self.unicode = False
+        if _core_font_will_do(text) or fonts.main is None:
             self.family = "helvetica"
             return
+        self.unicode = True
         self.family = "ticket"
         self._add("ticket", "", fonts.main)
         self._add("ticket", "B", fonts.bold or fonts.main)
@@ -53,8 +73,10 @@ class _Ticket(FPDF):
         self.add_font(family, style, str(face.path), collection_font_number=face.index)
 
     def safe(self, text: str) -> str:
-        """The text as the font can show it (Helvetica knows Latin-1 only)."""
-        return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
+        """The text as the font can show it (Helvetica knows windows-1252 only)."""
+        if self.unicode:
+            return text
+        return text.encode(CORE_ENCODING, "replace").decode(CORE_ENCODING)
 
     def para(
         self, text: str, *, size: float, bold: bool = False, colour: tuple[int, ...] = (0,)
