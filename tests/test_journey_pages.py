@@ -156,12 +156,6 @@ async def test_unknown_api_addresses_stay_json(client: httpx.AsyncClient) -> Non
     assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
-async def test_a_wrong_method_on_a_page_is_a_page_too(client: httpx.AsyncClient) -> None:
-    response = await client.delete("/events/side-event")
-    assert response.status_code == 405
-    assert response.headers["content-type"].startswith("text/html")
-
-
 async def test_message_pages_link_back_to_the_registration(
     event: object,
     client: httpx.AsyncClient,

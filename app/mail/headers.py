@@ -49,6 +49,7 @@ WRITTEN_HEADERS = frozenset(
         "subject",
         "from",
         "to",
+        "reply-to",
         "message-id",
         "auto-submitted",
         "mime-version",

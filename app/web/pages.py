@@ -169,11 +169,14 @@ def is_page_address(path: str) -> bool:
 
 
 async def unknown_address(request: Request, exc: Exception) -> Response:
-    """An address nobody serves: outside /api, the error page; inside, the API's JSON."""
+    """An address nobody serves: outside /api, the error page; inside, the API's JSON.
+
+    Only 404: a method a page does not take (405) is no browser's doing, and
+    keeps its JSON answer with `Allow`.
+    """
     assert isinstance(exc, StarletteHTTPException)
-    if is_page_address(request.url.path) and exc.status_code in (404, 405):
-        code = "not_found" if exc.status_code == 404 else "bad_request"
-        return error_page(request, code, status_code=exc.status_code)
+    if is_page_address(request.url.path) and exc.status_code == 404:
+        return error_page(request, "not_found", status_code=404)
     return await http_error(request, exc)
 
 
