@@ -7,7 +7,7 @@ from typing import Any
 
 from app.mail.compose import CalendarFile, Letter, compose
 from app.models import Event, Language, MailKind, Registration, RegistrationStatus
-from tests.conftest import event_fields
+from tests.fixtures.factories import event_fields
 
 TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
 

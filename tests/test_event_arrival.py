@@ -3,7 +3,7 @@
 import httpx
 
 from app.events.seed import BUNDLED_EVENTS_FILE, load_event_file
-from tests.conftest import AuthHeaders
+from tests.fixtures.factories import AuthHeaders
 from tests.test_admin_events import EVENTS, NEW_EVENT
 
 DOOR = {

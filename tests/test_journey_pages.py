@@ -7,7 +7,8 @@ from babel.support import NullTranslations
 from app.config import Settings
 from app.models import Language
 from app.web import i18n
-from tests.conftest import FakeClock, MakeEvent, MakeRegistration
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import MakeEvent, MakeRegistration
 from tests.html import parse
 from tests.test_pages import FORM, VALID, sign_up, submit
 

@@ -12,15 +12,9 @@ import pytest
 
 from app.mail.compose import printable_ticket
 from app.tickets import fonts
-from tests.conftest import (
-    AuthHeaders,
-    MakeEvent,
-    SendQueued,
-    Signup,
-    SmtpServer,
-    ticket_shown,
-    token_of,
-)
+from tests.fixtures.app import Signup, ticket_shown, token_of
+from tests.fixtures.factories import AuthHeaders, MakeEvent
+from tests.fixtures.mail import SendQueued, SmtpServer
 from tests.html import parse
 from tests.letters import TICKET_CODE, unsaved_event, unsaved_registration
 from tests.test_mail_messages import html_of, received_by, text_of
