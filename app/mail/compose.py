@@ -153,9 +153,6 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     local, _, domain = ascii_domain(registration.email).rpartition("@")
     message["To"] = Address(display_name=header_text(name), username=local, domain=domain)
     message["Message-ID"] = message_id
-    if event.contact_email:
-        # Answers reach a person, not the unread sending address.
-        message["Reply-To"] = event.contact_email
     # RFC 3834: tells auto-responders (holiday replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_templates.get_template("message.txt").render(context))

@@ -49,7 +49,6 @@ WRITTEN_HEADERS = frozenset(
         "subject",
         "from",
         "to",
-        "reply-to",
         "message-id",
         "auto-submitted",
         "mime-version",
