@@ -77,8 +77,8 @@ LATERAL (SELECT
 
 async def _sync_event_state(conn: asyncpg.Connection, event_id: int) -> None:
     """Brings what the app stores about the event's registrations, beyond the rows
-    themselves, in line with them. On main the app counts rows, so nothing; with
-    seat counters on the event, set them here from count(*) by status."""
+    themselves, in line with them. Nothing: the seat counters (`event_counters`)
+    follow every INSERT by trigger, this one's too."""
 
 
 def prefill(pg: Postgres, database: str, *, slug: str, count: int) -> int:

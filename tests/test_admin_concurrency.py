@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.seed import seed_event
+from app.events.service import get_event
 from app.models import (
     AuditEntry,
     Event,
@@ -104,9 +105,9 @@ async def blocked_on_a_lock(app: Any, count: int) -> None:
 
 @asynccontextmanager
 async def event_locked(app: Any) -> AsyncIterator[AsyncSession]:
-    """Holds the event's row lock (as a slow organiser action would) until the block ends."""
+    """Holds the event's lock (as a slow organiser action would) until the block ends."""
     async with app.state.sessionmaker() as other, other.begin():
-        await other.execute(text("SELECT id FROM events WHERE slug = 'side-event' FOR UPDATE"))
+        await get_event(other, "side-event", lock=True)
         yield other
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.events.seed import seed_event
 from app.models import Registration, RegistrationStatus
+from app.models.waitlist import load_positions
 from tests.fixtures.app import BASE_URL
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields, signup_body
@@ -51,6 +52,7 @@ async def sign_up_200_for_50_seats(committed_app: Any, clock: FakeClock) -> None
 
     async with committed_app.state.sessionmaker() as session:
         stored = list(await session.scalars(select(Registration)))
+        await load_positions(session, stored)
     assert sum(r.status == RegistrationStatus.confirmed for r in stored) == 50
     assert sorted(r.waitlist_position for r in stored if r.waitlist_position) == list(range(1, 151))
 

@@ -6,13 +6,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.mail.outbox import claim_due, retry_delay, settle
+from app.mail import worker
+from app.mail.outbox import Claimed, claim_due, retry_delay, settle
 from app.mail.transport import Envelope, Transport, transport_for
 from app.mail.worker import deliver_due
 from app.models import DeliveryState, OutboxMessage
@@ -301,16 +303,20 @@ async def test_an_unexpected_error_is_a_counted_retryable_failure_and_the_batch_
     mail_settings: Settings,
     smtp_server: SmtpServer,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     broken = (await signup(email="broken@example.org")).json()
     await signup(email="fine@example.org")
-    async with sessionmaker() as session, session.begin():
-        # A pending row without a body: building its envelope raises a TypeError.
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.recipient == "broken@example.org")
-            .values(body=None)
-        )
+
+    # A fault of ours while building one message (a bug in rendering, say).
+    render = worker.render
+
+    def render_with_a_bug(row: Claimed, *args: Any, **kwargs: Any) -> bytes:
+        if row.recipient == "broken@example.org":
+            raise TypeError("a bug")
+        return render(row, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "render", render_with_a_bug)
     transport = transport_for(mail_settings)
     assert await deliver_due(sessionmaker, transport, settings=mail_settings, clock=clock) == 2
 

@@ -22,7 +22,7 @@ from app.mail.headers import UnsafeHeaders, check_headers, header_text
 from app.models import DeliveryState, OutboxMessage
 from tests.fixtures.app import Signup
 from tests.fixtures.factories import AuthHeaders
-from tests.fixtures.mail import SendQueued, SmtpServer
+from tests.fixtures.mail import SendQueued, SmtpServer, queued_messages
 
 BCC = "=?utf-8?q?Ana=0D=0ABcc:_v@evil.example?="
 REPLY_TO_AND_BODY = "=?utf-8?q?x=0D=0AReply-To:_r@evil.example=0D=0A=0D=0AWrite_here?="
@@ -168,9 +168,10 @@ async def test_a_queued_message_with_an_added_header_is_marked_failed_and_not_se
     send_queued: SendQueued,
 ) -> None:
     await signup(email="delegate@example.org")
-    body = await session.scalar(select(OutboxMessage.body))
-    assert body is not None
-    await session.execute(update(OutboxMessage).values(body=b"Bcc: v@evil.example\r\n" + body))
+    # The row as if its message had been rendered and stored, then tampered with.
+    (message,) = await queued_messages(session, "delegate@example.org")
+    body = b"Bcc: v@evil.example\r\n" + message.as_bytes(policy=policy.SMTP)
+    await session.execute(update(OutboxMessage).values(body=body))
 
     assert await send_queued() == 1
     row = await session.scalar(select(OutboxMessage).execution_options(populate_existing=True))

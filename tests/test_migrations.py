@@ -158,3 +158,108 @@ def test_manage_links_move_to_their_table_and_back_and_ticket_codes_are_rekeyed(
         lambda conn: conn.scalar(text("SELECT manage_token_hash FROM registrations")),
     )
     assert stored == digest(later)
+
+
+def _before_0006(conn: Connection) -> None:
+    """An event as 0005 stored it: two seated (one arrived), a waitlist of three with
+    stored positions, one pending, one cancelled, and a message rendered when queued."""
+    conn.execute(
+        text(
+            "INSERT INTO events (slug, title, summary, starts_at, ends_at, timezone, venue, "
+            "capacity, waitlist_enabled, approval_required, languages, organisers) "
+            "VALUES ('side-event', 'Side-event', '', now(), now() + interval '1 hour', "
+            "'America/New_York', 'Conference Room 6', 2, true, false, '{en}', '{}')"
+        )
+    )
+    rows = [
+        ("seated", "confirmed", None, True),
+        ("seated-too", "confirmed", None, False),
+        ("third", "waitlisted", 3, False),
+        ("first", "waitlisted", 1, False),
+        ("second", "waitlisted", 2, False),
+        ("pending", "pending_approval", None, False),
+        ("gone", "cancelled", None, False),
+    ]
+    for name, status, position, arrived in rows:
+        conn.execute(
+            text(
+                "INSERT INTO registrations (id, event_id, email, given_name, family_name, "
+                "organisation, organisation_key, affiliation_type, language, "
+                "has_un_grounds_pass, status, waitlist_position, checked_in_at, search_text, "
+                "ticket_code_hash) "
+                "SELECT :id, id, :email, 'Ana', :name, 'Cuenca', 'cuenca', 'local_government', "
+                "'es', false, :status, :position, "
+                "CASE WHEN :arrived THEN now() END, 'ana', :ticket FROM events"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "email": f"{name}@example.org",
+                "name": name,
+                "status": status,
+                "position": position,
+                "arrived": arrived,
+                "ticket": os.urandom(32),
+            },
+        )
+    conn.execute(
+        text(
+            "INSERT INTO email_outbox (id, event_id, kind, recipient, subject, message_id, "
+            "body, state, attempts, next_attempt_at, created_at) "
+            "SELECT :id, id, 'confirmed', 'seated@example.org', 'Registration confirmed', "
+            "'<queued-before@rsvp.test>', :body, 'pending', 0, now(), now() FROM events"
+        ),
+        {"id": uuid.uuid4(), "body": RENDERED_BEFORE},
+    )
+
+
+RENDERED_BEFORE = b"Subject: Registration confirmed\r\n\r\nRendered when queued.\r\n"
+
+
+def _all(url: str, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in _run(url, lambda conn: conn.execute(text(sql)).all())]
+
+
+def test_0006_counts_the_rows_orders_the_waitlist_and_keeps_rendered_messages(
+    empty_database: str,
+) -> None:
+    upgrade(empty_database, "0005_signup_seq")
+    _run(empty_database, _before_0006)
+
+    upgrade(empty_database, "0006_seat_counters")
+    assert _all(
+        empty_database,
+        "SELECT confirmed, waitlisted, pending_approval, declined, cancelled, held, checked_in "
+        "FROM event_counters",
+    ) == [(2, 3, 1, 0, 1, 0, 1)]
+    assert _all(
+        empty_database,
+        "SELECT family_name FROM registrations WHERE status = 'waitlisted' ORDER BY waitlist_order",
+    ) == [("first",), ("second",), ("third",)]
+    # A later joiner queues behind them, and the counters follow the change.
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "UPDATE registrations SET status = 'waitlisted', "
+                "waitlist_order = nextval('registrations_waitlist_order_seq') "
+                "WHERE family_name = 'pending'"
+            )
+        ),
+    )
+    assert _all(
+        empty_database,
+        "SELECT (SELECT family_name FROM registrations WHERE status = 'waitlisted' "
+        "ORDER BY waitlist_order DESC LIMIT 1), waitlisted, pending_approval "
+        "FROM event_counters",
+    ) == [("pending", 4, 0)]
+    # The message rendered before the upgrade is sent as it was queued.
+    assert _all(empty_database, "SELECT body, state FROM email_outbox") == [
+        (RENDERED_BEFORE, "pending")
+    ]
+
+    downgrade(empty_database, "0005_signup_seq")
+    assert _all(
+        empty_database,
+        "SELECT family_name, waitlist_position FROM registrations "
+        "WHERE status = 'waitlisted' ORDER BY waitlist_position",
+    ) == [("first", 1), ("second", 2), ("third", 3), ("pending", 4)]

@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.models import AuditEntry, Event, OutboxMessage, Registration
+from app.models import AuditEntry, Event, OutboxMessage, Registration, RegistrationStatus
 from app.registrations.transitions import TRANSITIONS, Action, Stage
 from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
 
@@ -196,7 +196,16 @@ async def event_places(
                 Registration.id,
                 Registration.status,
                 Registration.checked_in_at,
-                Registration.waitlist_position,
+                # The waitlist position, as a plain ORDER BY over the rows numbers it.
+                case(
+                    (
+                        Registration.status == RegistrationStatus.waitlisted,
+                        func.row_number().over(
+                            partition_by=(Registration.event_id, Registration.status),
+                            order_by=Registration.waitlist_order,
+                        ),
+                    ),
+                ),
             )
             .join(Event)
             .where(Event.slug == SLUG)

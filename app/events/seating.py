@@ -1,62 +1,75 @@
-"""Seats and the waitlist.
+"""Seats and the waitlist, decided under the event's lock from its counters.
 
-The functions that change seats or places (`next_waitlist_position`,
-`close_waitlist_gap`, `fill_free_seats`) expect the caller to hold the event's
-row lock (`get_event(..., lock=True)`), so the counts they decide on cannot
-change underneath them. `seats_left` and `count_with_status` may also be read
-without it, for display (an event page, stats): such a count may be stale by
-the time it is shown, and nothing is decided on it.
+The event's lock is its `event_counters` row's (`lock_event`), and the counters
+come with it. The database keeps them (triggers on `registrations`), so nothing
+done under the lock counts, scans or rewrites rows in proportion to the event's
+size: the waitlist's head is one probe of its index, and positions are derived
+when read, outside the lock (`app.models.waitlist`).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.mail import notifications
-from app.models import Event, Registration, RegistrationStatus
+from app.models import WAITLIST_ORDER, Event, EventCounters, Registration, RegistrationStatus
 
 
-async def count_with_status(
-    session: AsyncSession, event_id: int, status: RegistrationStatus
-) -> int:
-    query = select(func.count()).where(
-        Registration.event_id == event_id, Registration.status == status
+@dataclass(frozen=True)
+class Seats:
+    """An event's seat figures at one moment (current while its lock is held)."""
+
+    capacity: int
+    called_off: bool
+    confirmed: int
+    waitlisted: int
+    pending_approval: int
+    held: int
+    checked_in: int
+
+    @property
+    def left(self) -> int:
+        """Free seats; none once the event is called off. Held seats are not free."""
+        if self.called_off:
+            return 0
+        return max(0, self.capacity - self.confirmed - self.held)
+
+
+def seats_of(event: Event, counters: EventCounters) -> Seats:
+    return Seats(
+        capacity=event.capacity,
+        called_off=event.cancelled_at is not None,
+        confirmed=counters.confirmed,
+        waitlisted=counters.waitlisted,
+        pending_approval=counters.pending_approval,
+        held=counters.held,
+        checked_in=counters.checked_in,
     )
-    return (await session.scalar(query)) or 0
+
+
+async def seats(session: AsyncSession, event: Event) -> Seats:
+    """The event's figures: one row read by its key."""
+    query = select(EventCounters).where(EventCounters.event_id == event.id)
+    counters = (await session.scalars(query.execution_options(populate_existing=True))).one()
+    return seats_of(event, counters)
 
 
 async def seats_left(session: AsyncSession, event: Event) -> int:
-    """Free seats; none once the event is called off."""
-    if event.cancelled_at is not None:
-        return 0
-    confirmed = await count_with_status(session, event.id, RegistrationStatus.confirmed)
-    return max(0, event.capacity - confirmed)
+    return (await seats(session, event)).left
 
 
-async def next_waitlist_position(session: AsyncSession, event: Event) -> int:
-    return await count_with_status(session, event.id, RegistrationStatus.waitlisted) + 1
-
-
-async def close_waitlist_gap(session: AsyncSession, event: Event, *, after: int, by: int) -> None:
-    """Move everyone behind `after` forward by `by` places."""
-    await session.execute(
-        update(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.waitlisted,
-            Registration.waitlist_position > after,
-        )
-        .values(waitlist_position=Registration.waitlist_position - by)
-        .execution_options(synchronize_session="fetch")
-    )
+async def next_waitlist_order(session: AsyncSession) -> int:
+    """A place at the back of the queue; drawn under the event's lock, so in join order."""
+    return int(await session.scalar(select(WAITLIST_ORDER.next_value())) or 0)
 
 
 async def fill_free_seats(
     session: AsyncSession, *, event: Event, now: datetime
 ) -> list[Registration]:
-    """Confirm waitlisted registrants, oldest first, while seats are free; returns them."""
+    """Confirm waitlisted registrants, head first, while seats are free; returns them."""
     free = await seats_left(session, event)
     if free == 0:
         return []
@@ -68,18 +81,15 @@ async def fill_free_seats(
                 Registration.event_id == event.id,
                 Registration.status == RegistrationStatus.waitlisted,
             )
-            .order_by(Registration.waitlist_position)
+            .order_by(Registration.waitlist_order)
             .limit(free)
         )
     )
-    if not promoted:
-        return []
     for registration in promoted:
         registration.status = RegistrationStatus.confirmed
-        registration.waitlist_position = None
+        registration.waitlist_order = None
         registration.updated_at = now
     await session.flush()
-    await close_waitlist_gap(session, event, after=0, by=len(promoted))
     for registration in promoted:
         await notifications.status_changed(
             session, registration=registration, previous=RegistrationStatus.waitlisted, now=now

@@ -10,19 +10,24 @@ from app.events.seating import seats_left
 from app.kit.errors import InvalidTransition, NotFound
 from app.kit.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 from app.mail import notifications
-from app.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
+from app.models import ACTIVE_STATUSES, Event, EventCounters, Registration, RegistrationStatus
 
 
 async def get_event(session: AsyncSession, slug: str, *, lock: bool = False) -> Event:
-    """The event by slug; `lock` takes its row lock, which serialises seat changes."""
+    """The event by slug; `lock` takes its lock, which serialises seat changes."""
     if len(slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(slug):
         # No such event can exist; and the text is not echoed, nor sent to the database.
         raise NotFound("No event has that address.")
     query = select(Event).where(Event.slug == slug)
     if lock:
-        # Refresh the copy this session may hold already: read under the lock, the
-        # row is current, and decisions (seats, cancellation) must use that.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # The event's lock is its counters row's (the one row every seat change
+        # writes). Refresh the copy this session may hold already: read under the
+        # lock, the row is current, and decisions (seats, cancellation) must use that.
+        query = (
+            query.join(EventCounters, EventCounters.event_id == Event.id)
+            .with_for_update(of=EventCounters)
+            .execution_options(populate_existing=True)
+        )
     event = (await session.scalars(query)).one_or_none()
     if event is None:
         raise NotFound(f"No event with the address '{slug}'.")
@@ -57,7 +62,7 @@ async def cancel_event_and_registrations(
     cancelled = await session.scalars(
         update(Registration)
         .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
-        .values(status=RegistrationStatus.cancelled, waitlist_position=None, updated_at=now)
+        .values(status=RegistrationStatus.cancelled, waitlist_order=None, updated_at=now)
         .returning(Registration.id)
         .execution_options(synchronize_session="fetch")
     )

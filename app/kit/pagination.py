@@ -62,10 +62,13 @@ async def keyset_page(
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
+    total: int | None = None,
 ) -> KeysetPage[T]:
     """One page of `query` ordered by `order` (any ORDER BY it has is replaced),
-    plus the total it matches."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    plus the total it matches (counted here unless the caller knows it)."""
+    if total is None:
+        count = select(func.count()).select_from(query.order_by(None).subquery())
+        total = await session.scalar(count)
     query = query.order_by(None).order_by(order.desc() if newest_first else order)
     if cursor is not None:
         after = decode_cursor(cursor)

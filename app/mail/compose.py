@@ -55,7 +55,8 @@ class CalendarFile:
 
 @dataclass(frozen=True)
 class Letter:
-    """What to tell one registrant (whose `event` is loaded)."""
+    """What to tell one registrant (whose `event` is loaded), in `language` (the
+    registrant's, as the message was queued; theirs now when None)."""
 
     kind: MailKind
     registration: Registration
@@ -63,6 +64,9 @@ class Letter:
     calendar: CalendarFile | None = None
     ticket_code: str | None = None
     """The registration's ticket code (`app.tickets.code.ticket_code`), for a confirmed one."""
+    language: str | None = None
+    position: int | None = None
+    """The waitlist position, for a waitlist message."""
 
     @property
     def with_ticket(self) -> bool:
@@ -73,19 +77,27 @@ class Letter:
         )
 
 
-def _name(registration: Registration) -> str:
+def full_name(registration: Registration) -> str:
     return f"{registration.given_name} {registration.family_name}"
 
 
-def _texts(registration: Registration, kind: MailKind, *, code: str) -> dict[str, str]:
-    """The kind's texts in the registrant's language, every placeholder filled in."""
+def letter_texts(
+    language: str,
+    kind: MailKind,
+    registration: Registration,
+    *,
+    position: int | None = None,
+    code: str = "",
+) -> dict[str, str]:
+    """The message's texts (`subject`, `lead`, ...) for the registrant (event loaded),
+    every placeholder filled in."""
     event = registration.event
     return texts(
-        mail_language(registration.language),
+        mail_language(language),
         kind,
-        name=_name(registration),
+        name=full_name(registration),
         title=event.title,
-        position=registration.waitlist_position,
+        position=position,
         organisers=", ".join(event.organisers),
         contact=event.contact_email or "",
         code=code,
@@ -107,9 +119,11 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     """The message, without `Date` (the worker adds it when it sends)."""
     registration = letter.registration
     event = registration.event
-    language = mail_language(registration.language)
-    name = _name(registration)
-    text = _texts(registration, letter.kind, code=letter.ticket_code or "")
+    language = mail_language(letter.language or registration.language)
+    name = full_name(registration)
+    text = letter_texts(
+        language, letter.kind, registration, position=letter.position, code=letter.ticket_code or ""
+    )
     notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
     if letter.kind in _SEAT_KINDS and not registration.has_un_grounds_pass:
         notes.append(text["no_grounds_pass"])
@@ -200,8 +214,8 @@ def printable_ticket(registration: Registration, ticket_code: str) -> bytes:
     registrant's e-mail language: the same whether attached or downloaded."""
     event = registration.event
     language = mail_language(registration.language)
-    name = _name(registration)
-    t = _texts(registration, MailKind.confirmed, code=ticket_code)
+    name = full_name(registration)
+    t = letter_texts(language, MailKind.confirmed, registration, code=ticket_code)
     rows = [
         (t["when"], event_time(event.starts_at, event.ends_at, event.timezone, language)),
         (t["where"], event.venue),

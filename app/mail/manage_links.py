@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.secrets import digest, new_token
@@ -26,12 +26,20 @@ async def issue_manage_token(
     a registrant's link by making the service e-mail them.
     """
     token = new_token()
-    session.add(
-        ManageToken(registration_id=registration.id, token_hash=digest(token), created_at=now)
-    )
-    await session.flush()
+    await add_manage_token(session, registration.id, token, now=now)
     await _drop_surplus(session, registration.id)
     return token
+
+
+async def add_manage_token(
+    session: AsyncSession, registration_id: uuid.UUID, token: str, *, now: datetime
+) -> None:
+    """Store the digest of `token` as a manage link of the registration (one INSERT)."""
+    await session.execute(
+        insert(ManageToken).values(
+            registration_id=registration_id, token_hash=digest(token), created_at=now
+        )
+    )
 
 
 async def _drop_surplus(session: AsyncSession, registration_id: uuid.UUID) -> None:

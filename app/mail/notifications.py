@@ -48,6 +48,8 @@ async def _with_link(
         now=now,
         manage_token=await issue_manage_token(session, registration, now=now),
         calendar_method=_calendar_for(registration),
+        # Stored when the writer knows it already; else the sender reads it.
+        waitlist_position=registration.known_waitlist_position,
     )
 
 
@@ -62,6 +64,7 @@ async def registration_received(
         now=now,
         manage_token=manage_token,
         calendar_method=_calendar_for(registration),
+        waitlist_position=registration.known_waitlist_position,
     )
 
 

@@ -6,17 +6,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.db import session_settings
-from app.kit.secrets import signing_key
-from app.mail.calendar import build_calendar, site_host
-from app.mail.compose import CalendarFile, Letter, compose
-from app.mail.headers import needs_smtputf8
-from app.models import DeliveryState, MailKind, OutboxMessage, Registration, RegistrationStatus
-from app.tickets.code import ticket_code
+from app.mail.calendar import site_host
+from app.mail.compose import letter_texts
+from app.mail.headers import ascii_domain, needs_smtputf8
+from app.models import DeliveryState, MailKind, OutboxMessage, Registration
 
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
@@ -30,51 +29,34 @@ async def enqueue(
     now: datetime,
     manage_token: str | None = None,
     calendar_method: str | None = None,
-) -> OutboxMessage:
-    """Render the message for `registration` (event loaded) and queue it in this transaction.
+    waitlist_position: int | None = None,
+) -> None:
+    """Queue a message to `registration` (event loaded) in this transaction.
 
-    Its links and sender come from the settings the session was made with.
+    The row says what to send; the sender renders it (`app.mail.worker.render`). The
+    subject is written now, for organisers' view of the queue; the Message-ID
+    is fixed now, so however often the row is rendered, it is one message.
     """
     settings = session_settings(session)
-    # The page opens in the registrant's language, whatever the browser prefers.
-    manage_url = (
-        f"{settings.base_url}/r/{manage_token}?lang={registration.language.value}"
-        if manage_token
-        else None
-    )
-    calendar = None
-    if calendar_method is not None:
-        data = build_calendar(
-            event=registration.event,
-            registration=registration,
-            base_url=settings.base_url,
-            mail_from=settings.mail_from,
-            manage_url=manage_url,
-            now=now,
-            method=calendar_method,
+    subject = letter_texts(registration.language, kind, registration)["subject"]
+    await session.execute(
+        insert(OutboxMessage).values(
+            id=uuid.uuid4(),
+            event_id=registration.event.id,
+            registration_id=registration.id,
+            kind=kind,
+            recipient=ascii_domain(registration.email),
+            subject=subject,
+            message_id=f"<{uuid.uuid4()}@{site_host(settings.base_url)}>",
+            language=registration.language.value,
+            calendar_method=calendar_method,
+            waitlist_position=waitlist_position,
+            manage_token=manage_token,
+            state=DeliveryState.pending,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
-        calendar = CalendarFile(data=data, method=calendar_method)
-    confirmed = registration.status == RegistrationStatus.confirmed
-    letter = Letter(
-        kind=kind,
-        registration=registration,
-        manage_url=manage_url,
-        calendar=calendar,
-        # Keyed like the registrant's view and the check-in desk: the process's signing key.
-        ticket_code=ticket_code(registration.id, signing_key(settings)) if confirmed else None,
-    )
-    message = compose(
-        letter,
-        sender=settings.mail_from,
-        message_id=f"<{uuid.uuid4()}@{site_host(settings.base_url)}>",
-    )
-    return await queue_message(
-        session,
-        message,
-        kind=kind,
-        event_id=registration.event.id,
-        registration_id=registration.id,
-        now=now,
     )
 
 
@@ -87,7 +69,8 @@ async def queue_message(
     registration_id: uuid.UUID | None,
     now: datetime,
 ) -> OutboxMessage:
-    """Queue a composed message (with To, Subject and Message-ID) in this transaction."""
+    """Queue a message composed already (with To, Subject and Message-ID) in this
+    transaction; it is sent as it is."""
     recipient = message["To"].addresses[0].addr_spec
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.
     utf8 = needs_smtputf8(recipient)
@@ -125,10 +108,26 @@ class Claimed:
     id: uuid.UUID
     recipient: str
     subject: str
-    body: bytes
     attempts: int
     lease: datetime
     """The claim's `claimed_until`: identifies this claim when it is settled."""
+    body: bytes | None
+    """The message, once rendered (or as queued, for rows rendered when queued)."""
+    what: "Pending | None" = None
+    """What to render, for a row that has no body yet."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What a row says to send, for the sender to render."""
+
+    kind: MailKind
+    message_id: str
+    registration_id: uuid.UUID | None
+    language: str | None
+    calendar_method: str | None
+    waitlist_position: int | None
+    manage_token: str | None
 
 
 async def claim_due(
@@ -155,27 +154,51 @@ async def claim_due(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(claimed_until=now + lease)
-        .returning(
-            OutboxMessage.id,
-            OutboxMessage.recipient,
-            OutboxMessage.subject,
-            OutboxMessage.body,
-            OutboxMessage.attempts,
-            OutboxMessage.claimed_until,
-        )
+        .returning(*CLAIM_COLUMNS)
         .execution_options(synchronize_session=False)
     )
-    return [
-        Claimed(
-            id=r.id,
-            recipient=r.recipient,
-            subject=r.subject,
-            body=r.body,
-            attempts=r.attempts,
-            lease=r.claimed_until,
-        )
-        for r in rows
-    ]
+    return [claimed_from(row) for row in rows]
+
+
+# What a claim reads of each row.
+CLAIM_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.recipient,
+    OutboxMessage.subject,
+    OutboxMessage.body,
+    OutboxMessage.attempts,
+    OutboxMessage.claimed_until,
+    OutboxMessage.kind,
+    OutboxMessage.message_id,
+    OutboxMessage.registration_id,
+    OutboxMessage.language,
+    OutboxMessage.calendar_method,
+    OutboxMessage.waitlist_position,
+    OutboxMessage.manage_token,
+)
+
+
+def claimed_from(row: Any) -> Claimed:
+    """A row read with CLAIM_COLUMNS."""
+    return Claimed(
+        id=row.id,
+        recipient=row.recipient,
+        subject=row.subject,
+        body=row.body,
+        attempts=row.attempts,
+        lease=row.claimed_until,
+        what=None
+        if row.body is not None
+        else Pending(
+            kind=row.kind,
+            message_id=row.message_id,
+            registration_id=row.registration_id,
+            language=row.language,
+            calendar_method=row.calendar_method,
+            waitlist_position=row.waitlist_position,
+            manage_token=row.manage_token,
+        ),
+    )
 
 
 async def renew_claim(
@@ -243,7 +266,7 @@ async def settle(
 ) -> DeliveryState:
     """Record one attempt: sent, retried later, or failed for good.
 
-    Sent and failed rows lose their body: it holds a manage link (a secret token).
+    Sent and failed rows lose their manage token and any body: the link is a secret.
     Nothing is recorded if the claim's lease ran out and another worker claimed
     the row since: the outcome is that worker's to record.
     """
@@ -251,10 +274,10 @@ async def settle(
     values: dict[str, object] = {"attempts": attempts, "claimed_until": None, "last_error": error}
     if error is None:
         state = DeliveryState.sent
-        values |= {"sent_at": now, "body": None}
+        values |= {"sent_at": now, "body": None, "manage_token": None}
     elif permanent or attempts >= max_attempts:
         state = DeliveryState.failed
-        values["body"] = None
+        values |= {"body": None, "manage_token": None}
     else:
         state = DeliveryState.pending
         values["next_attempt_at"] = now + retry_delay(attempts)

@@ -1,34 +1,117 @@
-"""The sender: claims due outbox rows, sends them, records what happened."""
+"""The sender: claims due outbox rows, renders and sends them, records what happened."""
 
 import asyncio
 import logging
 import signal
+import uuid
+from collections.abc import Sequence
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email import policy
 from email.utils import format_datetime, parseaddr
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
 from app.config import Settings
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import create_engine, create_sessionmaker, resolve_database_url
 from app.kit.db_errors import backoff_seconds, explain
-from app.mail.headers import UnsafeHeaders, check_headers
+from app.kit.secrets import signing_key
+from app.mail.calendar import build_calendar
+from app.mail.compose import CalendarFile, Letter, compose
+from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
+from app.models import Registration, RegistrationStatus
+from app.models.waitlist import load_positions
+from app.tickets.code import ticket_code
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 
 
-def _envelope(row: Claimed, *, sender: str, clock: Clock) -> Envelope:
+# Rendering: queued rows become messages here, when the sender sends them (not in
+# the request). The registrations of a claimed batch are loaded in one query
+# (`load_recipients`), then each message (text, HTML, `.ics`) is rendered just
+# before it is sent. The Message-ID was fixed when the row was queued, so a row
+# rendered again after a crash is the same message.
+
+
+async def load_recipients(
+    session: AsyncSession, batch: Sequence[Claimed]
+) -> dict[uuid.UUID, Registration]:
+    """The registrations (events loaded) the batch's messages are about, by id, with
+    their current waitlist positions (for waitlist messages that did not store one)."""
+    ids = {row.what.registration_id for row in batch if row.what and row.what.registration_id}
+    if not ids:
+        return {}
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.id.in_(ids))
+    )
+    found = {registration.id: registration for registration in await session.scalars(query)}
+    await load_positions(session, found.values())
+    return found
+
+
+def render(
+    row: Claimed, recipients: dict[uuid.UUID, Registration], *, settings: Settings, now: datetime
+) -> bytes:
+    """The RFC 5322 message of `row`, without Date (added as it is sent)."""
+    if row.body is not None:
+        return row.body
+    what = row.what
+    assert what is not None
+    registration = recipients.get(what.registration_id) if what.registration_id else None
+    if registration is None:
+        raise DeliveryError("its registration no longer exists", permanent=True)
+    language = what.language or registration.language.value
+    manage_url = (
+        f"{settings.base_url}/r/{what.manage_token}?lang={language}" if what.manage_token else None
+    )
+    calendar = None
+    if what.calendar_method is not None:
+        data = build_calendar(
+            event=registration.event,
+            registration=registration,
+            base_url=settings.base_url,
+            mail_from=settings.mail_from,
+            manage_url=manage_url,
+            now=now,
+            method=what.calendar_method,
+        )
+        calendar = CalendarFile(data=data, method=what.calendar_method)
+    letter = Letter(
+        kind=what.kind,
+        registration=registration,
+        manage_url=manage_url,
+        calendar=calendar,
+        language=language,
+        position=what.waitlist_position or registration.waitlist_position,
+        # Keyed like the registrant's view and the check-in desk: the process's signing key.
+        ticket_code=(
+            ticket_code(registration.id, signing_key(settings))
+            if registration.status == RegistrationStatus.confirmed
+            else None
+        ),
+    )
+    message = compose(letter, sender=settings.mail_from, message_id=what.message_id)
+    # Headers stay ASCII (RFC 2047) unless the address itself cannot.
+    utf8 = needs_smtputf8(row.recipient)
+    return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+
+
+def _envelope(row: Claimed, message: bytes, *, sender: str, clock: Clock) -> Envelope:
     # The Date header is the moment of sending, not of queueing.
     date = f"Date: {format_datetime(clock.now())}\r\n".encode()
     return Envelope(
         sender=sender,
         recipient=row.recipient,
-        data=date + row.body,
+        data=date + message,
         subject=row.subject,
         name=str(row.id),
     )
@@ -49,6 +132,7 @@ async def deliver_due(
             lease=timedelta(seconds=settings.mail_lease_seconds),
             limit=BATCH_SIZE,
         )
+        recipients = await load_recipients(session, batch)
     sender = parseaddr(settings.mail_from)[1]
     lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
@@ -61,7 +145,8 @@ async def deliver_due(
             error: str | None = None
             permanent = False
             try:
-                envelope = _envelope(row, sender=sender, clock=clock)
+                message = render(row, recipients, settings=settings, now=clock.now())
+                envelope = _envelope(row, message, sender=sender, clock=clock)
                 check_headers(envelope.data)
                 await transport.send(envelope)
             except UnsafeHeaders as exc:

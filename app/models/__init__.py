@@ -2,30 +2,38 @@
 
 from app.models.audit import AuditEntry
 from app.models.event import Event
+from app.models.event_counters import EventCounters
 from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage
 from app.models.registration import (
+    ACTIVE_SQL,
     ACTIVE_STATUSES,
+    WAITLIST_ORDER,
     AffiliationType,
     Language,
+    PositionNotLoaded,
     Registration,
     RegistrationStatus,
 )
 
 __all__ = [
+    "ACTIVE_SQL",
     "ACTIVE_STATUSES",
+    "WAITLIST_ORDER",
     "AccessToken",
     "AffiliationType",
     "AuditEntry",
     "DeliveryState",
     "Event",
+    "EventCounters",
     "Language",
     "MailKind",
     "ManageToken",
     "Organiser",
     "OrganiserRole",
     "OutboxMessage",
+    "PositionNotLoaded",
     "Registration",
     "RegistrationStatus",
 ]

@@ -51,8 +51,17 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(400))
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    # The rendered RFC 5322 message; set to NULL once the row is sent or failed,
-    # so manage links (secret tokens) do not linger in the database.
+    # What the sender needs to render the message (`app.mail.worker.render`): the
+    # registrant's language, the calendar METHOD to attach (if any), and, for a
+    # waitlist message, the position when it was queued.
+    language: Mapped[str | None] = mapped_column(String(8))
+    calendar_method: Mapped[str | None] = mapped_column(String(8))
+    waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    # The manage link's token in clear, for the message's link; set to NULL once
+    # the row is sent or failed, so the secret does not outlive its sending.
+    manage_token: Mapped[str | None] = mapped_column(Text)
+    # A message rendered when queued (rows from before render-at-send); dropped
+    # with the token once sent or failed.
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[DeliveryState] = mapped_column(
         sql_enum(DeliveryState, "delivery_state"), default=DeliveryState.pending

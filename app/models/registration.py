@@ -11,8 +11,8 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    Integer,
     LargeBinary,
+    Sequence,
     String,
     Text,
     func,
@@ -75,7 +75,7 @@ def _enum(enum: type[StrEnum], name: str) -> Enum:
     )
 
 
-_ACTIVE_SQL = "status IN ('confirmed', 'waitlisted', 'pending_approval')"
+ACTIVE_SQL = "status IN ('confirmed', 'waitlisted', 'pending_approval')"
 
 
 class Registration(Base):
@@ -88,15 +88,29 @@ class Registration(Base):
             "event_id",
             func.lower(text("email")),
             unique=True,
-            postgresql_where=text(_ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
         Index("ix_registrations_event_signup_seq", "event_id", "signup_seq"),
-        CheckConstraint(
-            "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
-            name="waitlist_position_iff_waitlisted",
+        # The waitlist in order: its head in O(log n), and a position is the number
+        # of entries before it (`app.models.waitlist`).
+        Index(
+            "ix_registrations_waitlist",
+            "event_id",
+            "waitlist_order",
+            postgresql_where=text("status = 'waitlisted'"),
         ),
-        CheckConstraint("waitlist_position IS NULL OR waitlist_position > 0", name="position_1"),
+        # max_per_organisation counts at most that many rows through this.
+        Index(
+            "ix_registrations_event_organisation",
+            "event_id",
+            "organisation_key",
+            postgresql_where=text(ACTIVE_SQL),
+        ),
+        CheckConstraint(
+            "(status = 'waitlisted') = (waitlist_order IS NOT NULL)",
+            name="waitlist_order_iff_waitlisted",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -122,7 +136,10 @@ class Registration(Base):
     status: Mapped[RegistrationStatus] = mapped_column(
         _enum(RegistrationStatus, "registration_status")
     )
-    waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    # Place in the waitlist queue, drawn from WAITLIST_ORDER when the registration
+    # joins it (under the event's lock, so later joiners queue behind); the
+    # position shown (1, 2, ...) is derived from it when read.
+    waitlist_order: Mapped[int | None] = mapped_column(BigInteger)
     # Lower-cased, accent-free name, e-mail and organisation, for organisers' search.
     search_text: Mapped[str] = mapped_column(Text)
     # Manage links are rows of manage_tokens; the ticket code is one per registration.
@@ -140,3 +157,41 @@ class Registration(Base):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def waitlist_position(self) -> int | None:
+        """1 for the head of the waitlist; None unless waitlisted.
+
+        Not stored (promotions would have to renumber everyone behind): whoever
+        reads a registration sets it (`app.models.waitlist.load_positions`),
+        outside the event's lock. Reading it unset is a bug, so it raises.
+        """
+        if self.status != RegistrationStatus.waitlisted:
+            return None
+        try:
+            position: int = self.__dict__[_POSITION]
+        except KeyError:
+            raise PositionNotLoaded(f"waitlist position of {self.id} not loaded") from None
+        return position
+
+    @waitlist_position.setter
+    def waitlist_position(self, position: int | None) -> None:
+        self.__dict__[_POSITION] = position
+
+    @property
+    def known_waitlist_position(self) -> int | None:
+        """The position if it was set, else None (never raises)."""
+        if self.status != RegistrationStatus.waitlisted:
+            return None
+        position: int | None = self.__dict__.get(_POSITION)
+        return position
+
+
+class PositionNotLoaded(RuntimeError):
+    """A waitlisted registration's position was read before it was set."""
+
+
+_POSITION = "_waitlist_position"
+
+# Draws waitlist_order values (only under an event's lock).
+WAITLIST_ORDER = Sequence("registrations_waitlist_order_seq", metadata=Base.metadata)

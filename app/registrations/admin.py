@@ -10,7 +10,8 @@ from app.kit.errors import NotFound
 from app.kit.pagination import KeysetPage, keyset_page
 from app.mail import outbox
 from app.models import Event, Registration
-from app.registrations.filters import RegistrationFilters, filtered_registrations
+from app.models.waitlist import load_positions
+from app.registrations.filters import RegistrationFilters, count_matching, filtered_registrations
 from app.registrations.schemas import EmailRead
 
 
@@ -23,13 +24,16 @@ async def list_registrations(
     cursor: str | None,
 ) -> KeysetPage[Registration]:
     """Oldest first; a cursor resumes after the last row of the page that issued it."""
-    return await keyset_page(
+    page = await keyset_page(
         session,
         filtered_registrations(event, filters),
         order=Registration.signup_seq,
         limit=limit,
         cursor=cursor,
+        total=await count_matching(session, event, filters),
     )
+    await load_positions(session, page.items)
+    return page
 
 
 async def get_registration(
@@ -43,6 +47,7 @@ async def get_registration(
     registration = (await session.scalars(query)).one_or_none()
     if registration is None:
         raise NotFound("This event has no registration with that id.")
+    await load_positions(session, [registration])
     return registration
 
 

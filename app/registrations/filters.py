@@ -4,12 +4,19 @@ export. Stats and the security list take no filters: they choose their own rows.
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.kit.fields import CountryCode
 from app.kit.text import clean_line, fold
-from app.models import AffiliationType, Event, Registration, RegistrationStatus
+from app.models import (
+    AffiliationType,
+    Event,
+    EventCounters,
+    Registration,
+    RegistrationStatus,
+)
 
 RegistrationQuery = Select[Registration]
 # Any select over the registrations table: the ORM list, or the export's plain columns.
@@ -63,3 +70,16 @@ def filtered_registrations(event: Event, filters: RegistrationFilters) -> Regist
         .order_by(Registration.signup_seq)
     )
     return apply_filters(query, filters)
+
+
+async def count_matching(session: AsyncSession, event: Event, filters: RegistrationFilters) -> int:
+    """How many of the event's registrations match: from the event's counters when the
+    filters are statuses only, or none (the list's usual pages), else one count over
+    the rows (through the indexes the filters allow)."""
+    if not filters.model_dump(exclude={"status"}, exclude_none=True):
+        counters = await session.get_one(EventCounters, event.id, populate_existing=True)
+        return sum(
+            getattr(counters, status.value) for status in set(filters.status or RegistrationStatus)
+        )
+    query = apply_filters(select(Registration.id).where(Registration.event_id == event.id), filters)
+    return await session.scalar(select(func.count()).select_from(query.subquery())) or 0

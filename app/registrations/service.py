@@ -3,31 +3,40 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.events.seating import (
-    close_waitlist_gap,
-    fill_free_seats,
-    next_waitlist_position,
-    seats_left,
-)
+from app.events.seating import Seats, fill_free_seats, next_waitlist_order, seats_of
 from app.events.service import get_event
 from app.kit.errors import (
     EventFull,
     InvalidToken,
     InvalidTransition,
+    NotFound,
     OrgLimitReached,
     RegistrationClosed,
 )
-from app.kit.secrets import digest
+from app.kit.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
+from app.kit.secrets import digest, new_token
 from app.kit.text import fold, organisation_key
 from app.mail import notifications
-from app.mail.manage_links import issue_manage_token
-from app.models import ACTIVE_STATUSES, Event, ManageToken, Registration, RegistrationStatus
+from app.mail.manage_links import add_manage_token
+from app.models import (
+    ACTIVE_SQL,
+    ACTIVE_STATUSES,
+    WAITLIST_ORDER,
+    Event,
+    EventCounters,
+    ManageToken,
+    Registration,
+    RegistrationStatus,
+)
+from app.models.waitlist import load_positions
 from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
 from app.tickets.code import ticket_code_hash
 
@@ -57,16 +66,53 @@ def search_text(registration: Registration) -> str:
     return fold(" ".join(parts))
 
 
-async def find_active_by_email(
-    session: AsyncSession, event: Event, email: str
-) -> Registration | None:
-    query = (
-        select(Registration)
-        .options(joinedload(Registration.event))
+async def check_org_limit(
+    session: AsyncSession, event: Event, key: str, *, excluding: Registration | None = None
+) -> None:
+    """At most `max_per_organisation` active registrations per organisation.
+
+    Counts at most that many rows (through the organisation index), so the check
+    costs no more as the event grows.
+    """
+    limit = event.max_per_organisation
+    if limit is None:
+        return
+    same = (
+        select(Registration.id)
         .where(
             Registration.event_id == event.id,
-            # The database lower-cases both sides, exactly as the unique index does
-            # (Python's lower() differs for some letters, such as the Turkish İ).
+            Registration.organisation_key == key,
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+        .limit(limit)
+    )
+    if excluding is not None:
+        same = same.where(Registration.id != excluding.id)
+    if (await session.scalar(select(func.count()).select_from(same.subquery())) or 0) >= limit:
+        raise OrgLimitReached(
+            f"This event takes at most {limit} registration(s) per organisation, "
+            "and your organisation has reached it. Please contact the organisers."
+        )
+
+
+def initial_status(event: Event, seats: Seats) -> RegistrationStatus:
+    if event.approval_required:
+        return RegistrationStatus.pending_approval
+    if seats.left > 0:
+        return RegistrationStatus.confirmed
+    if event.waitlist_enabled:
+        return RegistrationStatus.waitlisted
+    raise EventFull("This event is full and has no waitlist.")
+
+
+async def _find_active(session: AsyncSession, event_slug: str, email: str) -> Registration | None:
+    """The active registration of `email` for the event, by the unique index (no lock)."""
+    query = (
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .options(contains_eager(Registration.event))
+        .where(
+            Event.slug == event_slug,
             func.lower(Registration.email) == func.lower(email),
             Registration.status.in_(ACTIVE_STATUSES),
         )
@@ -74,34 +120,45 @@ async def find_active_by_email(
     return (await session.scalars(query)).first()
 
 
-async def check_org_limit(
-    session: AsyncSession, event: Event, key: str, *, excluding: Registration | None = None
-) -> None:
-    limit = event.max_per_organisation
-    if limit is None:
-        return
-    query = select(func.count()).where(
-        Registration.event_id == event.id,
-        Registration.organisation_key == key,
-        Registration.status.in_(ACTIVE_STATUSES),
+async def _duplicate(session: AsyncSession, existing: Registration, now: datetime) -> Duplicate:
+    resend_after = await notifications.manage_link_requested(
+        session, registration=existing, now=now
     )
-    if excluding is not None:
-        query = query.where(Registration.id != excluding.id)
-    if (await session.scalar(query) or 0) >= limit:
-        raise OrgLimitReached(
-            f"This event takes at most {limit} registration(s) per organisation, "
-            "and your organisation has reached it. Please contact the organisers."
-        )
+    return Duplicate(existing=existing, resend_after=resend_after)
 
 
-async def initial_status(session: AsyncSession, event: Event) -> RegistrationStatus:
-    if event.approval_required:
-        return RegistrationStatus.pending_approval
-    if await seats_left(session, event) > 0:
-        return RegistrationStatus.confirmed
-    if event.waitlist_enabled:
-        return RegistrationStatus.waitlisted
-    raise EventFull("This event is full and has no waitlist.")
+async def _lock_event(session: AsyncSession, slug: str) -> tuple[Event, Seats]:
+    """The event with its counters, its lock taken: one statement."""
+    query = (
+        select(Event, EventCounters)
+        .join(EventCounters, EventCounters.event_id == Event.id)
+        .where(Event.slug == slug)
+        .with_for_update(of=EventCounters)
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"No event with the address '{slug}'.")
+    return row[0], seats_of(row[0], row[1])
+
+
+def new_registration_values(
+    data: RegistrationCreate, *, now: datetime, ticket_key: str
+) -> dict[str, Any]:
+    """The column values of a sign-up's row, whatever its status and event: with its
+    id, organisation key, search text and ticket code digest. The one place a new
+    row's values are built."""
+    # Chosen here, not at INSERT: the ticket code is derived from it.
+    registration_id = uuid.uuid4()
+    values = data.model_dump(exclude={"consent"}) | {
+        "id": registration_id,
+        "organisation_key": organisation_key(data.organisation),
+        "ticket_code_hash": ticket_code_hash(registration_id, ticket_key),
+        "created_at": now,
+        "updated_at": now,
+    }
+    values["search_text"] = search_text(Registration(**values))
+    return values
 
 
 async def new_registration(
@@ -113,28 +170,16 @@ async def new_registration(
     now: datetime,
     ticket_key: str,
 ) -> Registration:
-    """The row for a sign-up in `status` (not added to the session yet): with its
-    organisation key, search text, ticket code digest and, on the waitlist, the
-    next place (the caller holds the event's lock). The one place a row is built.
-    """
-    registration = Registration(
-        # Chosen here, not at flush: the ticket code is derived from it.
-        id=uuid.uuid4(),
+    """The row for a sign-up in `status` (not added to the session yet), at the back
+    of the waitlist if waitlisted (the caller holds the event's lock)."""
+    return Registration(
+        **new_registration_values(data, now=now, ticket_key=ticket_key),
         event=event,
-        **data.model_dump(exclude={"consent"}),
-        organisation_key=organisation_key(data.organisation),
         status=status,
-        waitlist_position=(
-            await next_waitlist_position(session, event)
-            if status == RegistrationStatus.waitlisted
-            else None
+        waitlist_order=(
+            await next_waitlist_order(session) if status == RegistrationStatus.waitlisted else None
         ),
-        created_at=now,
-        updated_at=now,
     )
-    registration.search_text = search_text(registration)
-    registration.ticket_code_hash = ticket_code_hash(registration.id, ticket_key)
-    return registration
 
 
 async def register(
@@ -148,43 +193,72 @@ async def register(
     """Sign someone up: a seat while they last, then the waitlist.
 
     `ticket_key` is the app's signing key, which keys the QR ticket code.
+
+    The hot path, kept short: what does not depend on the seats (the row's
+    values, the duplicate look-up, the token) is done before the event's lock is
+    taken; under it, one statement reads the counters, then the registration,
+    its manage token and its e-mail are inserted (the counters follow by
+    trigger). Nothing under the lock costs more as the event grows.
     """
-    event = await get_event(session, event_slug, lock=True)
+    if len(event_slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(event_slug):
+        raise NotFound("No event has that address.")
+    existing = await _find_active(session, event_slug, data.email)
+    if existing is not None:
+        if not existing.event.registration_open_at(now):
+            raise RegistrationClosed("Registration for this event is not open.")
+        return await _duplicate(session, existing, now)
+    values = new_registration_values(data, now=now, ticket_key=ticket_key)
+    token = new_token()
+
+    event, seats = await _lock_event(session, event_slug)
     if not event.registration_open_at(now):
         raise RegistrationClosed("Registration for this event is not open.")
-    existing = await find_active_by_email(session, event, data.email)
-    if existing is not None:
-        resend_after = await notifications.manage_link_requested(
-            session, registration=existing, now=now
+    await check_org_limit(session, event, values["organisation_key"])
+    status = initial_status(event, seats)
+    waitlisted = status == RegistrationStatus.waitlisted
+    inserted = await session.execute(
+        pg_insert(Registration)
+        .values(
+            **values,
+            event_id=event.id,
+            status=status,
+            waitlist_order=WAITLIST_ORDER.next_value() if waitlisted else None,
         )
-        return Duplicate(existing=existing, resend_after=resend_after)
-    key = organisation_key(data.organisation)
-    await check_org_limit(session, event, key)
-    status = await initial_status(session, event)
-    registration = await new_registration(
-        session, event=event, data=data, status=status, now=now, ticket_key=ticket_key
-    )
-    session.add(registration)
-    try:
         # The partial unique index is the last word on duplicates.
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        existing = await find_active_by_email(session, event, data.email)
-        if existing is None:
-            raise
-        resend_after = await notifications.manage_link_requested(
-            session, registration=existing, now=now
+        .on_conflict_do_nothing(
+            index_elements=[Registration.event_id, func.lower(Registration.email)],
+            index_where=text(ACTIVE_SQL),
         )
-        return Duplicate(existing=existing, resend_after=resend_after)
-    token = await issue_manage_token(session, registration, now=now)
+        .returning(Registration.signup_seq, Registration.waitlist_order)
+    )
+    row = inserted.one_or_none()
+    if row is None:
+        # Signed up meanwhile (by a request that committed after our look-up).
+        existing = await _find_active(session, event_slug, data.email)
+        if existing is None:
+            raise RuntimeError("a sign-up conflicted with no active registration")
+        return await _duplicate(session, existing, now)
+    registration = Registration(
+        **values, status=status, signup_seq=row.signup_seq, waitlist_order=row.waitlist_order
+    )
+    # Set after construction, so the transient row is not cascaded into the session.
+    set_committed_value(registration, "event", event)
+    set_committed_value(registration, "event_id", event.id)
+    if waitlisted:
+        # The back of the queue: as many waiting as the counters had, plus this one.
+        registration.waitlist_position = seats.waitlisted + 1
+    await add_manage_token(session, registration.id, token, now=now)
     await notifications.registration_received(
         session, registration=registration, manage_token=token, now=now
     )
     return Registered(registration=registration, manage_token=token)
 
 
-async def get_by_token(session: AsyncSession, token: str, *, reload: bool = False) -> Registration:
+async def get_by_token(
+    session: AsyncSession, token: str, *, reload: bool = False, position: bool = True
+) -> Registration:
+    """The registration the token opens, with its waitlist position (pass `position=False`
+    under the event's lock: the position is a count, not read there)."""
     query = (
         select(Registration)
         .join(ManageToken, ManageToken.registration_id == Registration.id)
@@ -195,49 +269,79 @@ async def get_by_token(session: AsyncSession, token: str, *, reload: bool = Fals
     registration = (await session.scalars(query)).one_or_none()
     if registration is None:
         raise InvalidToken("This link is not valid. Please use the link from your latest e-mail.")
+    if position:
+        await load_positions(session, [registration])
     return registration
+
+
+def _ensure_active(registration: Registration) -> None:
+    if not registration.is_active:
+        raise InvalidTransition(f"This registration is {registration.status} and can't be changed.")
 
 
 async def lock_for_change(session: AsyncSession, token: str) -> tuple[Event, Registration]:
     """Lock the event (seat changes are serialised on it), then re-read the registration."""
-    registration = await get_by_token(session, token)
+    registration = await get_by_token(session, token, position=False)
     event = await get_event(session, registration.event.slug, lock=True)
-    registration = await get_by_token(session, token, reload=True)
-    if not registration.is_active:
-        raise InvalidTransition(f"This registration is {registration.status} and can't be changed.")
+    registration = await get_by_token(session, token, reload=True, position=False)
+    _ensure_active(registration)
     return event, registration
 
 
 async def update_registration(
     session: AsyncSession, *, token: str, changes: RegistrationUpdate, now: datetime
 ) -> Registration:
-    event, registration = await lock_for_change(session, token)
+    """The registrant's own edit. Seats do not move, so the event's lock is taken only
+    when a new organisation must be checked against `max_per_organisation`."""
     values = changes.changes()
-    if "organisation" in values:
-        key = organisation_key(values["organisation"])
-        if key != registration.organisation_key:
-            await check_org_limit(session, event, key, excluding=registration)
+    registration = await get_by_token(session, token)
+    key = organisation_key(values["organisation"]) if "organisation" in values else None
+    checks_limit = (
+        key is not None
+        and key != registration.organisation_key
+        and registration.event.max_per_organisation is not None
+    )
+    if checks_limit:
+        event, registration = await lock_for_change(session, token)
+        assert key is not None
+        await check_org_limit(session, event, key, excluding=registration)
+    else:
+        registration = await _lock_registration(session, registration)
+        _ensure_active(registration)
+    if key is not None:
         registration.organisation_key = key
     for field, value in values.items():
         setattr(registration, field, value)
     registration.search_text = search_text(registration)
     registration.updated_at = now
     await session.flush()
+    if not checks_limit:
+        await load_positions(session, [registration])
     return registration
+
+
+async def _lock_registration(session: AsyncSession, registration: Registration) -> Registration:
+    """The registration's own row, locked and re-read (an edit racing a cancellation)."""
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.id == registration.id)
+        .with_for_update(of=Registration)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one()
 
 
 async def cancel_registration(
     session: AsyncSession, *, registration: Registration, event: Event, now: datetime
 ) -> list[Registration]:
     """Cancel; a freed seat goes to the waitlist at once. Returns those promoted."""
-    was, position = registration.status, registration.waitlist_position
+    was = registration.status
     registration.status = RegistrationStatus.cancelled
-    registration.waitlist_position = None
+    registration.waitlist_order = None
     registration.updated_at = now
     await session.flush()
     await notifications.status_changed(session, registration=registration, previous=was, now=now)
-    if was == RegistrationStatus.waitlisted and position is not None:
-        await close_waitlist_gap(session, event, after=position, by=1)
     if was == RegistrationStatus.confirmed:
         return await fill_free_seats(session, event=event, now=now)
     return []

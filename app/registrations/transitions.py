@@ -16,12 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
-from app.events.seating import close_waitlist_gap, next_waitlist_position, seats_left
+from app.events.seating import (
+    next_waitlist_order,
+    seats,
+)
 from app.events.service import get_event
 from app.kit.errors import EventFull, InvalidTransition, NotFound
 from app.kit.secrets import digest
 from app.mail import notifications
 from app.models import Event, Organiser, OrganiserRole, Registration, RegistrationStatus
+from app.models.waitlist import load_positions
 from app.registrations.service import cancel_registration
 
 
@@ -57,34 +61,55 @@ class Rule:
     allowed_from: frozenset[Stage]
     leads_to: frozenset[Stage]
     role: OrganiserRole
+    changes_counts: bool
+    """Whether the action may change the event's counters (who holds, waits for or
+    uses a seat): it then takes the event's lock first, as every such change does
+    (the counters row is that lock, so any other order could deadlock); the others
+    lock only the registration's row."""
 
 
-def _rule(allowed_from: set[Stage], leads_to: set[Stage], role: OrganiserRole) -> Rule:
-    return Rule(frozenset(allowed_from), frozenset(leads_to), role)
+def _rule(
+    allowed_from: set[Stage], leads_to: set[Stage], role: OrganiserRole, *, changes_counts: bool
+) -> Rule:
+    return Rule(frozenset(allowed_from), frozenset(leads_to), role, changes_counts)
 
 
 TRANSITIONS: Final[Mapping[Action, Rule]] = {
     # A full event puts the approved registrant on the waitlist.
     Action.approve: _rule(
-        {Stage.pending_approval}, {Stage.confirmed, Stage.waitlisted}, OrganiserRole.owner
+        {Stage.pending_approval},
+        {Stage.confirmed, Stage.waitlisted},
+        OrganiserRole.owner,
+        changes_counts=True,
     ),
     Action.decline: _rule(
-        {Stage.pending_approval, Stage.waitlisted}, {Stage.declined}, OrganiserRole.owner
+        {Stage.pending_approval, Stage.waitlisted},
+        {Stage.declined},
+        OrganiserRole.owner,
+        changes_counts=True,
     ),
     # Someone who has arrived is not cancelled: undo the check-in first.
     Action.cancel: _rule(
         {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
         {Stage.cancelled},
         OrganiserRole.owner,
+        changes_counts=True,
     ),
     # The organiser's override: a seat even when none is left.
-    Action.promote: _rule({Stage.waitlisted}, {Stage.confirmed}, OrganiserRole.owner),
-    Action.check_in: _rule({Stage.confirmed}, {Stage.checked_in}, OrganiserRole.staff),
-    Action.undo_check_in: _rule({Stage.checked_in}, {Stage.confirmed}, OrganiserRole.staff),
+    Action.promote: _rule(
+        {Stage.waitlisted}, {Stage.confirmed}, OrganiserRole.owner, changes_counts=True
+    ),
+    Action.check_in: _rule(
+        {Stage.confirmed}, {Stage.checked_in}, OrganiserRole.staff, changes_counts=True
+    ),
+    Action.undo_check_in: _rule(
+        {Stage.checked_in}, {Stage.confirmed}, OrganiserRole.staff, changes_counts=True
+    ),
     Action.resend_confirmation: _rule(
         {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
         {Stage.pending_approval, Stage.waitlisted, Stage.confirmed},
         OrganiserRole.owner,
+        changes_counts=False,
     ),
 }
 
@@ -99,20 +124,21 @@ async def _set_status(
     status: RegistrationStatus,
     now: datetime,
 ) -> None:
-    """Leave the current status (closing any waitlist gap), enter `status`, tell them."""
+    """Leave the current status, enter `status` (the back of the waitlist), tell them.
+
+    Leaving the waitlist rewrites nobody else's row: positions are derived.
+    """
     previous = registration.status
-    position = registration.waitlist_position
-    # Counted before the status changes, so the count does not include this registration.
-    registration.waitlist_position = (
-        await next_waitlist_position(session, event)
-        if status == RegistrationStatus.waitlisted
-        else None
-    )
-    registration.status = status
+    if status == RegistrationStatus.waitlisted:
+        waiting = (await seats(session, event)).waitlisted
+        registration.waitlist_order = await next_waitlist_order(session)
+        registration.status = status
+        registration.waitlist_position = waiting + 1
+    else:
+        registration.waitlist_order = None
+        registration.status = status
     registration.updated_at = now
     await session.flush()
-    if position is not None:
-        await close_waitlist_gap(session, event, after=position, by=1)
     await notifications.status_changed(
         session, registration=registration, previous=previous, now=now
     )
@@ -121,7 +147,7 @@ async def _set_status(
 async def _approve(
     session: AsyncSession, event: Event, registration: Registration, now: datetime
 ) -> list[Registration]:
-    if await seats_left(session, event) > 0:
+    if (await seats(session, event)).left > 0:
         status = RegistrationStatus.confirmed
     elif event.waitlist_enabled:
         status = RegistrationStatus.waitlisted
@@ -184,7 +210,6 @@ def _snapshot(registration: Registration) -> dict[str, Any]:
     return audit.as_json(
         {
             "status": registration.status,
-            "waitlist_position": registration.waitlist_position,
             "checked_in_at": registration.checked_in_at,
         }
     )
@@ -257,15 +282,23 @@ async def apply_action(
     actor: Organiser,
     now: datetime,
 ) -> Registration:
-    """Carry out `action` if the table allows it from the registration's stage."""
-    # The event lock first, as for every seat change, then the registration.
-    event = await get_event(session, event_slug, lock=True)
+    """Carry out `action` if the table allows it from the registration's stage.
+
+    The event's lock first when the counters may change (as for every such change), then
+    the registration's row. The waitlist position is read afterwards only when
+    no event lock is held (a registrant who just joined the waitlist has it set).
+    """
+    locks_event = TRANSITIONS[action].changes_counts
+    event = await get_event(session, event_slug, lock=locks_event)
     registration = await _locked_registration(session, event, Registration.id == registration_id)
     if registration is None:
         raise NotFound("This event has no registration with that id.")
-    return await _perform(
+    await _perform(
         session, event=event, registration=registration, action=action, actor=actor, now=now
     )
+    if not locks_event:
+        await load_positions(session, [registration])
+    return registration
 
 
 async def check_in_by_ticket(

@@ -2,8 +2,8 @@
 
 All three are optional, so existing events stay valid without them.
 
-Revision ID: 0006_event_arrival
-Revises: 0005_signup_seq
+Revision ID: 0007_event_arrival
+Revises: 0006_seat_counters
 Create Date: 2026-11-30 20:00:00+00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_event_arrival"
-down_revision: str | None = "0005_signup_seq"
+revision: str = "0007_event_arrival"
+down_revision: str | None = "0006_seat_counters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,41 @@
+"""An event's seat figures (registrations per status), kept exact by the database itself.
+
+One row per event (created with it by a trigger). Statement-level triggers on
+`registrations` (migration 0006) add what each INSERT, UPDATE or DELETE changed,
+in the same transaction: so every writer, whichever code path it takes, keeps
+them right, and reading them is O(1). Seat decisions read them under the
+event's lock, which is this row's lock (`app.events.service.get_event(..., lock=True)`).
+"""
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.kit.db import Base
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(Integer, default=0, server_default="0")
+
+
+class EventCounters(Base):
+    __tablename__ = "event_counters"
+    __table_args__ = (
+        CheckConstraint(
+            "confirmed >= 0 AND waitlisted >= 0 AND pending_approval >= 0 AND declined >= 0 "
+            "AND cancelled >= 0 AND held >= 0 AND checked_in >= 0",
+            name="counts_not_negative",
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    confirmed: Mapped[int] = _count()
+    waitlisted: Mapped[int] = _count()
+    pending_approval: Mapped[int] = _count()
+    declined: Mapped[int] = _count()
+    cancelled: Mapped[int] = _count()
+    # Seats set aside (invitations, offers): taken from seats_left like confirmed ones.
+    held: Mapped[int] = _count()
+    # Confirmed registrations that have arrived.
+    checked_in: Mapped[int] = _count()
