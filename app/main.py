@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import health
 from app.config import Settings, get_settings
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.signing_key = signing_key(settings)
     app.state.form_guard = form_guard(app.state.signing_key, settings)
     install_error_handlers(app)
+    # Browsers asking for an address outside /api get a page, not JSON.
+    app.add_exception_handler(StarletteHTTPException, pages.unknown_address)
     app.add_middleware(AllowedMethods)
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     app.add_middleware(FrameProtection, paths=frozenset(p for p in docs_pages if p))

@@ -10,7 +10,8 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ from app.config import Settings
 from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
 from app.main import create_app
-from app.models import Language
+from app.models import Language, MailKind, Organiser, OrganiserRole
+from app.organisers.bearer import issue_token
 from app.web import i18n
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
 from tests.fixtures.live_server import free_port, serve
+from tests.letters import TICKET_CODE, html_with_inline_images, letter
+from tests.ticket_reading import decode_qr
 
 # A real Chromium on a live server: seconds a test.
 pytestmark = pytest.mark.slow
@@ -75,23 +79,49 @@ def live_clock() -> FakeClock:
     return FakeClock(datetime(2013, 9, 2, 14, 0, tzinfo=UTC))
 
 
+# What an attendee needs at the door, as the bundled event has it.
+DOOR = {
+    "contact_email": "sideevent@jmdi.example",
+    "entrance": "Visitors' entrance, 46th Street and First Avenue, New York, NY 10017",
+    "arrival_instructions": "Bring a government-issued photo ID. Arrive at least 45 minutes "
+    "early: everyone passes a security screening.",
+}
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    url: str
+    admin_headers: dict[str, str]
+    """An owner's bearer token, to decline or check in as organisers do."""
+
+
 @pytest.fixture(scope="module")
-async def live_url(
+async def live_site(
     make_database: Callable[[], Awaitable[str]],
     live_clock: FakeClock,
     tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[str]:
+) -> AsyncIterator[LiveSite]:
     database_url = await make_database()
     engine = create_engine(database_url, pool_size=1)
+    now = live_clock.now()
     async with create_sessionmaker(engine)() as session, session.begin():
-        await seed_event(session, event_fields(), now=live_clock.now())
+        await seed_event(session, event_fields(**DOOR), now=now)
         # For the result pages without a seat: full (waitlist) and reviewed first.
-        await seed_event(session, event_fields(slug="full-event", capacity=0), now=live_clock.now())
+        await seed_event(session, event_fields(slug="full-event", capacity=0, **DOOR), now=now)
+        await seed_event(
+            session, event_fields(slug="reviewed-event", approval_required=True, **DOOR), now=now
+        )
         await seed_event(
             session,
-            event_fields(slug="reviewed-event", approval_required=True),
-            now=live_clock.now(),
+            event_fields(slug="closed-event", registration_closes_at=now - timedelta(days=1)),
+            now=now,
         )
+        owner = Organiser(
+            email="owner@jmdi.example", role=OrganiserRole.owner, password_hash="-", created_at=now
+        )
+        session.add(owner)
+        await session.flush()
+        issued = await issue_token(session, organiser=owner, now=now, lifetime=timedelta(days=30))
     await engine.dispose()
     port = free_port()
     settings = Settings(
@@ -99,10 +129,16 @@ async def live_url(
         base_url=f"http://127.0.0.1:{port}",
         data_dir=tmp_path_factory.mktemp("live-data"),
         rate_limit_enabled=False,
+        default_event_slug="side-event",
         _env_file=None,
     )
     with serve(create_app(settings, clock=live_clock), port) as url:
-        yield url
+        yield LiveSite(url=url, admin_headers={"Authorization": f"Bearer {issued.token}"})
+
+
+@pytest.fixture(scope="module")
+def live_url(live_site: LiveSite) -> str:
+    return live_site.url
 
 
 @pytest.fixture
@@ -147,11 +183,24 @@ def send(page: Page, clock: FakeClock) -> None:
     page.click("form button[type=submit]")
 
 
-def sign_up(page: Page, clock: FakeClock, lang: str = "en", slug: str = "side-event") -> None:
+def sign_up(
+    page: Page, clock: FakeClock, lang: str = "en", slug: str = "side-event", email: str = ""
+) -> str:
+    """Sign up through the form; returns the manage token from the result page's address."""
     page.goto(f"/events/{slug}?lang={lang}")
-    fill_form(page, f"{uuid.uuid4().hex[:10]}@example.org")
+    fill_form(page, email or f"{uuid.uuid4().hex[:10]}@example.org")
     send(page, clock)
     expect(page).to_have_url(re.compile(r"/r/[^/?]+\?done=signed-up$"))
+    return token_in(page.url)
+
+
+_TOKEN = re.compile(r"/r/([^/?]+)")
+
+
+def token_in(url: str) -> str:
+    found = _TOKEN.search(url)
+    assert found, url
+    return found.group(1)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -297,3 +346,191 @@ def test_form_fits_phone_and_desktop_and_is_photographed(page: Page, lang: str) 
     # WCAG reflow: at 320 CSS pixels (1280 at 400% zoom) nothing scrolls sideways.
     page.set_viewport_size({"width": 320, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+# The attendee's whole journey, in every language, and the e-mails.
+
+LANGUAGES = [language.value for language in Language]
+
+
+def own(page: Page, token: str) -> dict[str, Any]:
+    response = page.request.get(f"/api/registrations/{token}")
+    assert response.ok
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def expect_outcome(page: Page, lang: str, heading: str) -> None:
+    """The result page's heading says the outcome, is focused, and leads the title."""
+    h1 = page.locator("#status h1")
+    expect(h1).to_have_text(heading)
+    expect(h1).to_be_focused()
+    assert page.title().startswith(heading)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_and_state_is_accessible(
+    page: Page, live_site: LiveSite, live_clock: FakeClock, lang: str
+) -> None:
+    _ = i18n.translations(Language(lang)).gettext
+    admin = live_site.admin_headers
+
+    # The event page, with where to go and whom to ask.
+    page.goto(f"/events/side-event?lang={lang}")
+    expect(page.locator("main")).to_contain_text(DOOR["entrance"])
+    expect(page.locator("main a[href='mailto:sideevent@jmdi.example']")).to_be_visible()
+    assert_accessible(page)
+
+    # The form's errors; a jump from the summary keeps the question in view.
+    send(page, live_clock)
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert_accessible(page)
+    page.locator(".error-summary a[href='#has_un_grounds_pass']").click()
+    expect(page.locator("#has_un_grounds_pass")).to_be_focused()
+    legend = page.locator("#has_un_grounds_pass").locator("xpath=ancestor::fieldset/legend")
+    box = legend.bounding_box()
+    assert box is not None and box["y"] >= 0, "the question scrolled out of view"
+    # The radio's focus ring: dark (21:1 on white), 3 px.
+    ring = page.locator("#has_un_grounds_pass").evaluate(
+        "e => [getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineColor,"
+        " getComputedStyle(e).outlineWidth]"
+    )
+    assert ring == ["solid", "rgb(11, 12, 12)", "3px"]
+
+    # Confirmed: the result page says so, and offers the ticket and its PDF.
+    email = f"{lang}-{uuid.uuid4().hex[:8]}@example.org"
+    fill_form(page, email)
+    send(page, live_clock)
+    expect(page).to_have_url(re.compile(r"\?done=signed-up$"))
+    token = token_in(page.url)
+    expect_outcome(page, lang, _("Your place is confirmed"))
+    expect(page.locator(f"a[href='/api/registrations/{token}/ticket.pdf']")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/r/{token}?lang={lang}")
+    assert_accessible(page)
+
+    # The edit page; with the form's cookie lost, the 403 keeps what was typed.
+    page.goto(f"/r/{token}/edit?lang={lang}")
+    assert_accessible(page)
+    page.fill("#job_title", "Mayor")
+    page.context.clear_cookies()
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#job_title")).to_have_value("Mayor")
+    assert_accessible(page)
+
+    # A second sign-up with the same address: told honestly, with a way onward.
+    page.goto(f"/events/side-event?lang={lang}")
+    fill_form(page, email)
+    send(page, live_clock)
+    expect(page.locator("h1")).to_have_text(_("You are already registered"))
+    expect(page.locator("#onward")).to_have_attribute("href", f"/events/side-event?lang={lang}")
+    assert_accessible(page)
+
+    # Checked in: the pages stop asking for the ticket; cancelling is refused kindly.
+    code = own(page, token)["ticket_code"]
+    checked = page.request.post(
+        "/api/admin/events/side-event/check-in", headers=admin, data={"ticket_code": code}
+    )
+    assert checked.ok, checked.text()
+    page.goto(f"/r/{token}?lang={lang}")
+    expect(page.locator("#status h1")).to_have_text(_("You have checked in"))
+    expect(page.locator(".ticket")).to_have_count(0)
+    assert_accessible(page)
+    page.goto(f"/r/{token}/cancel?lang={lang}")
+    expect(page.locator("#onward")).to_have_attribute("href", f"/r/{token}?lang={lang}")
+    assert_accessible(page)
+
+    # Cancelling a second registration: the question, then the cancelled page.
+    other = sign_up(page, live_clock, lang, "side-event", f"c-{uuid.uuid4().hex[:8]}@example.org")
+    page.goto(f"/r/{other}/cancel?lang={lang}")
+    assert_accessible(page)
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#status h1")).to_have_text(_("Your registration is cancelled"))
+    assert_accessible(page)
+
+    # Waitlisted at position N, and awaiting approval, then declined.
+    sign_up(page, live_clock, lang, "full-event", f"w-{uuid.uuid4().hex[:8]}@example.org")
+    heading = page.locator("#status h1").inner_text()
+    assert re.search(r"\d", heading), heading
+    assert page.title().startswith(heading)
+    expect(page.locator("#status h1")).to_be_focused()
+    expect(page.locator("#status a[href^='mailto:']")).to_be_visible()
+    assert_accessible(page)
+    reviewed = sign_up(
+        page, live_clock, lang, "reviewed-event", f"r-{uuid.uuid4().hex[:8]}@example.org"
+    )
+    expect_outcome(page, lang, _("Your registration is waiting for approval"))
+    assert_accessible(page)
+    registration_id = own(page, reviewed)["id"]
+    declined = page.request.post(
+        f"/api/admin/events/reviewed-event/registrations/{registration_id}/decline", headers=admin
+    )
+    assert declined.ok, declined.text()
+    page.goto(f"/r/{reviewed}?lang={lang}")
+    expect(page.locator("#status h1")).to_have_text(_("Your registration was not accepted"))
+    expect(page.locator("#status a[href^='mailto:']")).to_be_visible()
+    assert_accessible(page)
+
+    # A closed event, and addresses that lead nowhere: pages with a way onward.
+    page.goto(f"/events/closed-event?lang={lang}")
+    assert_accessible(page)
+    for path in ("/events", "/r/", "/nope", "/r/not-a-token", "/events/no-such-event"):
+        response = page.goto(f"{path}?lang={lang}")
+        assert response is not None and response.status == 404, path
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expect(page.locator("#onward")).to_have_attribute("href", f"/events/side-event?lang={lang}")
+        assert_accessible(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_the_result_page_fits_phone_and_desktop_with_large_text(
+    page: Page, live_clock: FakeClock, lang: str
+) -> None:
+    token = sign_up(page, live_clock, lang, "side-event", f"s-{uuid.uuid4().hex[:8]}@example.org")
+    for width in (1280, 320):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/r/{token}?done=signed-up&lang={lang}")
+        page.screenshot(path=screenshot(f"result-{lang}-{width}.png"), full_page=True)
+    # 320 px with text at 200%: the summary lists reflow, nothing scrolls sideways.
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    page.screenshot(path=screenshot(f"result-{lang}-320-text200.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    if lang == "ar":
+        # Values written left to right (the e-mail address) sit against their labels.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        gap = page.locator(".summary-list dd[dir=ltr]").first.evaluate(
+            """dd => { const range = document.createRange(); range.selectNodeContents(dd);
+                       const text = range.getBoundingClientRect();
+                       return dd.getBoundingClientRect().right - text.right; }"""
+        )
+        assert abs(gap) < 2
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_every_e_mail_kind_is_accessible(page: Page, kind: MailKind, lang: str) -> None:
+    page.set_content(html_with_inline_images(letter(kind, lang, DOOR)))
+    assert_accessible(page)
+    # The manage button's white text on its blue: 4.5:1 at least (axe checks it too).
+    if page.locator("a[style*='background']").count():
+        colours = page.locator("a[style*='background']").evaluate(
+            "a => [getComputedStyle(a).color, getComputedStyle(a).backgroundColor]"
+        )
+        assert colours == ["rgb(255, 255, 255)", "rgb(0, 94, 145)"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_the_confirmation_e_mail_shows_its_ticket_and_is_photographed(
+    page: Page, lang: str
+) -> None:
+    message = letter(MailKind.confirmed, lang, DOOR)
+    page.set_content(html_with_inline_images(message))
+    image = page.locator("img[alt*='T1ck3tC0de']")
+    expect(image).to_be_visible()
+    png = image.screenshot()
+    assert decode_qr(png) == [TICKET_CODE]
+    for width in (320, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=screenshot(f"email-confirmed-{lang}-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -1,13 +1,13 @@
 """Every message kind renders in every language; translations stay complete."""
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from app.mail.compose import Letter, compose
 from app.mail.i18n import catalog, event_time
-from app.models import Event, Language, MailKind, Registration, RegistrationStatus
+from app.models import Language, MailKind
+from tests.letters import unsaved_event, unsaved_registration
 
 
 def text_keys(language: str) -> set[str]:
@@ -30,28 +30,8 @@ def test_every_kind_has_its_texts() -> None:
 @pytest.mark.parametrize("language", list(Language))
 @pytest.mark.parametrize("kind", list(MailKind))
 def test_every_kind_renders_in_every_language(kind: MailKind, language: Language) -> None:
-    event = Event(
-        id=1,
-        slug="side-event",
-        title="Local Government & <Migration>",
-        summary="",
-        starts_at=datetime(2013, 10, 4, 17, 15, tzinfo=UTC),
-        ends_at=datetime(2013, 10, 4, 18, 45, tzinfo=UTC),
-        timezone="America/New_York",
-        venue="Conference Room 6",
-        organisers=[],
-        ical_sequence=0,
-    )
-    registration = Registration(
-        id=uuid.uuid4(),
-        event=event,
-        email="delegate@example.org",
-        given_name="Ana",
-        family_name="Quispe",
-        language=language,
-        status=RegistrationStatus.waitlisted,
-        waitlist_position=3,
-    )
+    event = unsaved_event(title="Local Government & <Migration>", organisers=[])
+    registration = unsaved_registration(event, language=language)
     letter = Letter(kind=kind, registration=registration, manage_url="http://rsvp.test/r/x")
     message = compose(letter, sender="noreply@rsvp.test", message_id="<1@rsvp.test>")
     html = message.get_body(("html",))

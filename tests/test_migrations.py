@@ -20,7 +20,7 @@ from app.kit.secrets import digest, new_token
 from app.migrations import downgrade, upgrade
 from app.models import Registration
 from app.registrations.service import get_by_token
-from app.registrations.tickets import ticket_code_hash
+from app.tickets.code import ticket_code_hash
 from tests.fixtures.database import admin_execute, database_url, unique_database_name
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.registrations.tickets import ticket_code
 from app.registrations.transitions import Action
+from app.tickets.code import ticket_code
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import AuthHeaders, MakeRegistration
 

@@ -237,8 +237,19 @@ async def test_post_without_a_valid_csrf_token_is_refused(
     clock.advance(seconds=5)
     response = await client.post(FORM, data=tamper(hidden_fields(form.text)) | VALID)
     assert response.status_code == 403
-    assert "Your form could not be sent" in response.text
+    assert_form_kept_after(response, "the form had expired or your browser did not send its cookie")
     assert await stored(session) == 0
+
+
+def assert_form_kept_after(response: httpx.Response, refusal: str) -> None:
+    """The form is shown again, saying why it was refused, with what was typed in it."""
+    page = parse(response.text)
+    (summary,) = [e for e in page.find_all("div") if "error-summary" in e.attrs.get("class", "")]
+    assert refusal in summary.text
+    assert page.one("input", id="email").attrs["value"] == VALID["email"]
+    assert page.one("input", id="family_name").attrs["value"] == VALID["family_name"]
+    # With a fresh token for this browser, so sending it again works.
+    assert page.one("input", name="csrf_token").attrs["value"]
 
 
 async def test_csrf_token_of_another_browser_is_refused(
@@ -258,7 +269,7 @@ async def test_filled_honeypot_is_refused(
 ) -> None:
     response = await submit(client, clock, VALID | {"website": "http://spam.example"})
     assert response.status_code == 400
-    assert "Your form could not be sent" in response.text
+    assert_form_kept_after(response, "Please leave the field marked")
     assert await stored(session) == 0
 
 
@@ -321,6 +332,9 @@ async def test_other_forms_need_a_csrf_token_too(
     for action in ("/cancel", "/edit"):
         response = await client.post(manage + action, data={"given_name": "Eve"})
         assert response.status_code == 403
+        assert "the form had expired" in response.text
+    # The edit form comes back with what was typed.
+    assert parse(response.text).one("input", id="given_name").attrs["value"] == "Eve"
     assert "Your place is confirmed" in (await client.get(manage)).text
 
 
@@ -390,7 +404,11 @@ async def test_a_registrant_who_has_checked_in_is_told_kindly_they_cannot_cancel
     response = await client.post(manage + "/cancel", data=form)
     assert response.status_code == 409
     assert "You have already checked in" in response.text
-    assert "Your place is confirmed" in (await client.get(manage)).text
+    # After check-in the page no longer asks to bring the ticket, nor shows it.
+    after = (await client.get(manage)).text
+    assert "You have checked in" in after
+    assert "Bring a photo ID and this ticket" not in after
+    assert "/ticket.svg" not in after and "/ticket.pdf" not in after
 
 
 async def test_a_non_ascii_csrf_cookie_gets_the_form_expired_page(
@@ -402,7 +420,7 @@ async def test_a_non_ascii_csrf_cookie_gets_the_form_expired_page(
         FORM, data=form | VALID, headers=[(b"cookie", "rsvp_csrf=été".encode())]
     )
     assert response.status_code == 403
-    assert "Your form could not be sent" in response.text
+    assert_form_kept_after(response, "the form had expired")
 
 
 async def test_unknown_token_is_a_404_page(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.kit.fields import (
     SLUG_MAX_LENGTH,
     SLUG_PATTERN,
+    ArrivalInstructions,
+    Email,
+    Entrance,
     EventMoment,
     EventTitle,
     OrganiserName,
@@ -45,6 +48,10 @@ class EventFields(BaseModel):
     max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
     languages: list[Language] = [Language.en]
     organisers: list[OrganiserName] = Field(default=[], max_length=20)
+    # For attendees: whom to write to, the address of the way in, and when and how to arrive.
+    contact_email: Email | None = None
+    entrance: Entrance | None = None
+    arrival_instructions: ArrivalInstructions | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -84,6 +91,9 @@ class EventRead(BaseModel):
     max_per_organisation: int | None
     languages: list[Language]
     organisers: list[str]
+    contact_email: str | None = None
+    entrance: str | None = None
+    arrival_instructions: str | None = None
     cancelled_at: datetime | None = None
 
     @model_validator(mode="after")
@@ -113,6 +123,9 @@ class EventUpdate(PartialUpdate):
     max_per_organisation: int | None = Field(default=None, gt=0, le=MAX_SEATS)
     languages: list[Language] | None = None
     organisers: list[OrganiserName] | None = Field(default=None, max_length=20)
+    contact_email: Email | None = None
+    entrance: Entrance | None = None
+    arrival_instructions: ArrivalInstructions | None = None
 
 
 class DailySignups(BaseModel):

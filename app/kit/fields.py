@@ -72,6 +72,8 @@ EventTitle = Annotated[str, Field(min_length=1, max_length=300), _line(300, requ
 Venue = Annotated[str, Field(min_length=1, max_length=300), _line(300, required=True)]
 OrganiserName = Annotated[str, Field(min_length=1, max_length=200), _line(200, required=True)]
 Summary = Annotated[str, Field(max_length=5000), _text(5000, empty="")]
+Entrance = Annotated[str, Field(max_length=300), _line(300, required=False)]
+ArrivalInstructions = Annotated[str, Field(max_length=2000), _text(2000)]
 EventMoment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
 
 

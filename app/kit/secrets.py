@@ -5,7 +5,7 @@ stored only as SHA-256 digests.
 
 The signing key is SECRET_KEY, or one generated once into DATA_DIR. It signs the
 forms' tokens (`app.web.security`) and keys the QR ticket codes
-(`app.registrations.tickets`), so a new key voids both, including tickets already handed out.
+(`app.tickets.code`), so a new key voids both, including tickets already handed out.
 """
 
 import hashlib

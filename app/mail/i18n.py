@@ -20,6 +20,11 @@ def mail_language(language: str) -> str:
     return language if (LOCALES_DIR / f"{language}.toml").is_file() else FALLBACK
 
 
+def written_languages() -> list[str]:
+    """The languages e-mails exist in (each has its catalog), sorted."""
+    return sorted(path.stem for path in LOCALES_DIR.glob("*.toml"))
+
+
 @cache
 def catalog(language: str) -> dict[str, object]:
     with (LOCALES_DIR / f"{mail_language(language)}.toml").open("rb") as file:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.mail.manage_links import issue_manage_token
-from app.mail.outbox import enqueue, queued_since
+from app.mail.outbox import enqueue, last_queued
 from app.models import ACTIVE_STATUSES, Event, MailKind, Registration, RegistrationStatus
 
 MANAGE_LINK_INTERVAL = timedelta(minutes=10)
@@ -70,16 +70,16 @@ async def registration_received(
 
 async def manage_link_requested(
     session: AsyncSession, *, registration: Registration, now: datetime
-) -> None:
-    """A second sign-up with the same e-mail: send the manage link again (rate-limited)."""
-    if await queued_since(
-        session,
-        registration=registration,
-        kind=MailKind.manage_link,
-        since=now - MANAGE_LINK_INTERVAL,
-    ):
-        return
+) -> datetime | None:
+    """A second sign-up with the same e-mail: send the manage link again (rate-limited).
+
+    None when the link was sent now; otherwise the moment it can be asked for again.
+    """
+    last = await last_queued(session, registration=registration, kind=MailKind.manage_link)
+    if last is not None and last >= now - MANAGE_LINK_INTERVAL:
+        return last + MANAGE_LINK_INTERVAL
     await _with_link(session, registration, MailKind.manage_link, now)
+    return None
 
 
 async def verification_requested(

@@ -8,7 +8,7 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.abuse.recipient_cap import cap_reached, public_cap, recipient_key
@@ -128,18 +128,15 @@ async def queue_message(
     return row
 
 
-async def queued_since(
-    session: AsyncSession, *, registration: Registration, kind: MailKind, since: datetime
-) -> bool:
-    """Whether a message of this kind was queued for the registration at or after `since`."""
-    query = select(
-        exists().where(
-            OutboxMessage.registration_id == registration.id,
-            OutboxMessage.kind == kind,
-            OutboxMessage.created_at >= since,
-        )
+async def last_queued(
+    session: AsyncSession, *, registration: Registration, kind: MailKind
+) -> datetime | None:
+    """When the registration's latest message of this kind was queued (None: never)."""
+    query = select(func.max(OutboxMessage.created_at)).where(
+        OutboxMessage.registration_id == registration.id, OutboxMessage.kind == kind
     )
-    return bool(await session.scalar(query))
+    latest: datetime | None = await session.scalar(query)
+    return latest
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,15 @@ from app.config import Settings
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import create_engine, create_sessionmaker, resolve_database_url
 from app.kit.db_errors import backoff_seconds, explain
+from app.kit.secrets import signing_key
 from app.mail.calendar import build_calendar
 from app.mail.compose import CalendarFile, Letter, compose
 from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
 from app.mail.outbox import Claimed, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
-from app.models import Registration
+from app.models import Registration, RegistrationStatus
 from app.models.waitlist import load_positions
+from app.tickets.code import ticket_code
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,12 @@ def render(
         calendar=calendar,
         language=language,
         position=what.waitlist_position or registration.waitlist_position,
+        # Keyed like the registrant's view and the check-in desk: the process's signing key.
+        ticket_code=(
+            ticket_code(registration.id, signing_key(settings))
+            if registration.status == RegistrationStatus.confirmed
+            else None
+        ),
     )
     message = compose(letter, sender=settings.mail_from, message_id=what.message_id)
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.

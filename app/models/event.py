@@ -35,6 +35,10 @@ class Event(Base):
     max_per_organisation: Mapped[int | None] = mapped_column(Integer)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=lambda: ["en"])
     organisers: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    # What an attendee needs to get in: whom to ask, where to go, what to bring.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    entrance: Mapped[str | None] = mapped_column(String(300))
+    arrival_instructions: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The iCalendar SEQUENCE of the event's entries: raised on each change that
     # registrants' calendars must pick up (time, venue, cancellation).

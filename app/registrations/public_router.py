@@ -1,9 +1,8 @@
 """The public API: an event's public view, signing up, and the registrant's own record."""
 
-import io
+from datetime import UTC
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
@@ -19,7 +18,8 @@ from app.events import service as events
 from app.events.schemas import EventRead
 from app.kit.errors import COMMON, AlreadyRegistered, NotFound, error_body, error_responses
 from app.mail.calendar import build_calendar, standing_method
-from app.models import RegistrationStatus
+from app.mail.compose import printable_ticket
+from app.models import Registration, RegistrationStatus
 from app.registrations import service as registrations
 from app.registrations.schemas import (
     AwaitingVerificationRead,
@@ -28,7 +28,8 @@ from app.registrations.schemas import (
     RegistrationUpdate,
 )
 from app.registrations.service import AwaitingVerification, Duplicate
-from app.registrations.tickets import ticket_code
+from app.tickets.code import ticket_code
+from app.tickets.qr import qr_svg
 
 router = APIRouter(prefix="/api", tags=["public"], responses=COMMON)
 
@@ -76,9 +77,15 @@ async def sign_up(
     if isinstance(result, Duplicate):
         # Answered, not raised: whatever the service recorded for the duplicate
         # (the manage link sent again) must be committed.
+        again = result.resend_after
         error = AlreadyRegistered(
             "This e-mail address is already registered for this event. "
-            "We have e-mailed the link to your registration again."
+            + (
+                "We have e-mailed the link to your registration again."
+                if again is None
+                else "The link to your registration was e-mailed a few minutes ago, so it was "
+                f"not sent again; it can be asked for again from {again.astimezone(UTC):%H:%M} UTC."
+            )
         )
         return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
     if isinstance(result, AwaitingVerification):
@@ -167,18 +174,37 @@ async def calendar_file(
     )
 
 
+async def _ticket_holder(session: SessionDep, token: str) -> Registration:
+    registration = await registrations.get_by_token(session, token)
+    if registration.status != RegistrationStatus.confirmed:
+        raise NotFound("A ticket is issued only once the registration is confirmed.")
+    return registration
+
+
 @router.get(
     "/registrations/{token}/ticket.svg",
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}, **_ERRORS},
 )
 async def ticket_svg(token: Token, session: SessionDep, key: SigningKeyDep) -> Response:
-    registration = await registrations.get_by_token(session, token)
-    if registration.status != RegistrationStatus.confirmed:
-        raise NotFound("A ticket is issued only once the registration is confirmed.")
-    qr = segno.make(ticket_code(registration.id, key), error="m")
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="svg", scale=6, title=f"Ticket: {registration.event.title}")
+    registration = await _ticket_holder(session, token)
+    svg = qr_svg(ticket_code(registration.id, key), title=f"Ticket: {registration.event.title}")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/registrations/{token}/ticket.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **_ERRORS},
+)
+async def ticket_pdf_file(token: Token, session: SessionDep, key: SigningKeyDep) -> Response:
+    """The printable ticket, as attached to the confirmation e-mail."""
+    registration = await _ticket_holder(session, token)
     return Response(
-        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+        printable_ticket(registration, ticket_code(registration.id, key)),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="ticket-{registration.event.slug}.pdf"',
+            "Cache-Control": "no-store",
+        },
     )

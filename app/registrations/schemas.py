@@ -22,7 +22,7 @@ from app.kit.fields import (
     PersonName,
 )
 from app.models import AffiliationType, DeliveryState, Language, MailKind, RegistrationStatus
-from app.registrations.tickets import ticket_code
+from app.tickets.code import ticket_code
 
 # The version of the consent text the sign-up form shows by its checkbox (`event.html`);
 # each registration records the one it agreed to (`consent_version`, `consented_at`).

@@ -38,7 +38,7 @@ from app.models import (
 )
 from app.models.waitlist import load_positions
 from app.registrations.schemas import CONSENT_VERSION, RegistrationCreate, RegistrationUpdate
-from app.registrations.tickets import ticket_code_hash
+from app.tickets.code import ticket_code_hash
 
 # How long a sign-up awaiting verification can be confirmed; then it lapses.
 VERIFICATION_PERIOD = timedelta(hours=24)
@@ -55,6 +55,8 @@ class Duplicate:
     """The e-mail already holds an active registration for the event."""
 
     existing: Registration
+    resend_after: datetime | None = None
+    """None: the manage link was e-mailed again now; else when it can be asked for again."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,10 @@ async def _find_active(session: AsyncSession, event_slug: str, email: str) -> Re
 
 
 async def _duplicate(session: AsyncSession, existing: Registration, now: datetime) -> Duplicate:
-    await notifications.manage_link_requested(session, registration=existing, now=now)
-    return Duplicate(existing=existing)
+    resend_after = await notifications.manage_link_requested(
+        session, registration=existing, now=now
+    )
+    return Duplicate(existing=existing, resend_after=resend_after)
 
 
 async def _lock_event(session: AsyncSession, slug: str) -> tuple[Event, Seats]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.models import AffiliationType, Language
 from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
+from app.web.collation import sort_key
 from app.web.i18n import N_, territory_names
 
 # The fields of the sign-up body the form shows, in order.
@@ -136,10 +137,11 @@ def parse_edit(form: Mapping[str, str]) -> Parsed[RegistrationUpdate]:
 
 
 def countries(language: Language) -> list[tuple[str, str]]:
-    """ISO 3166-1 alpha-2 codes the API accepts, named in the page's language."""
+    """ISO 3166-1 alpha-2 codes the API accepts, named and sorted in the page's language."""
     names = territory_names(language)
     pairs = [
         (country.alpha_2, names.get(country.alpha_2, country.name))
         for country in pycountry.countries
     ]
-    return sorted(pairs, key=lambda pair: pair[1].casefold())
+    key = sort_key(language)
+    return sorted(pairs, key=lambda pair: key(pair[1]))

@@ -99,7 +99,9 @@ def event_times(starts: datetime, ends: datetime, language: Language) -> str:
     where = locale(language)
     start, end = (format_time(t, "short", locale=where) for t in (starts, ends))
     zone = get_timezone_name(starts, locale=where)
-    return f"{start}\N{EN DASH}{end} ({zone})"
+    # Chinese sets its brackets full width, as the rest of its punctuation.
+    opening, closing = ("（", "）") if language == Language.zh else (" (", ")")
+    return f"{start}\N{EN DASH}{end}{opening}{zone}{closing}"
 
 
 def territory_names(language: Language) -> dict[str, str]:

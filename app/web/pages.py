@@ -6,6 +6,7 @@ a form post answered with a redirect (Post/Redirect/Get), or the form again with
 its errors.
 """
 
+import math
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from functools import partial
@@ -28,7 +29,8 @@ from app.deps import (
     SignupWrite,
 )
 from app.events import service as events
-from app.kit.errors import AppError, InvalidTransition
+from app.kit.errors import AppError, InvalidTransition, http_error
+from app.mail.i18n import written_languages
 from app.models import Event, Language, Registration
 from app.privacy import data as registrant_data
 from app.privacy import verification
@@ -38,7 +40,7 @@ from app.registrations.service import AwaitingVerification, Duplicate, Registere
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
 from app.web.i18n import N_
-from app.web.rendering import PageContext, PageContextDep, page_context
+from app.web.rendering import PageContext, PageContextDep, page_context, page_language
 from app.web.security import CSRF_COOKIE, CSRF_FIELD, HONEYPOT_FIELD, STARTED_FIELD
 
 # Errors from the domain rules, as a visitor reads them: (title, what to do).
@@ -106,16 +108,9 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         N_("Please try again in a minute."),
     ),
 }
-# Sign-ups answered with a message rather than the manage page: (status, title, message).
+# Sign-ups answered with a message rather than the manage page (a duplicate has its
+# own, `_already_registered`): (status, title, message).
 SIGNUP_OUTCOMES: dict[type, tuple[int, str, str]] = {
-    Duplicate: (
-        409,
-        N_("You are already registered"),
-        N_(
-            "This e-mail address is already registered for this event. "
-            "We have e-mailed you the link to your registration again."
-        ),
-    ),
     AwaitingVerification: (
         202,
         N_("Check your e-mail"),
@@ -137,6 +132,40 @@ DONE_MESSAGES = {
 }
 
 
+def onward(request: Request, *, known: bool = True) -> tuple[str, str]:
+    """Where a message page sends the visitor next: (address, link text).
+
+    Back to the registrant's page when the address has a token, else to the
+    address's event; when the address itself is unknown (`known` False), to the
+    default event's page.
+    """
+    lang = f"?lang={page_language(request).value}"
+    params = request.path_params if known else {}
+    if params.get("token"):
+        return f"/r/{params['token']}{lang}", N_("Back to your registration")
+    slug = params.get("slug") or request.app.state.settings.default_event_slug
+    return f"/events/{slug}{lang}", N_("Go to the event page")
+
+
+def message_page(
+    request: Request, *, title: str, message: str, status_code: int, known: bool = True
+) -> HTMLResponse:
+    """A page that says one thing, with a link onward (never a dead end)."""
+    href, label = onward(request, known=known)
+    return page_context(request).render(
+        "message.html",
+        status_code=status_code,
+        title=title,
+        message=message,
+        onward_href=href,
+        onward_label=label,
+    )
+
+
+# A token that is unknown (or a page that is not there) cannot lead back to itself.
+_NO_WAY_BACK = frozenset({"not_found", "invalid_token", "bad_request"})
+
+
 class HtmlErrorRoute(APIRoute):
     """Answers a service's refusal with an HTML page in the visitor's language, not JSON."""
 
@@ -151,8 +180,12 @@ class HtmlErrorRoute(APIRoute):
                 title, message = ERROR_PAGES.get(
                     specific, ERROR_PAGES.get(error.code, ERROR_PAGES["unexpected"])
                 )
-                response = page_context(request).render(
-                    "message.html", status_code=error.status_code, title=title, message=message
+                response = message_page(
+                    request,
+                    title=title,
+                    message=message,
+                    status_code=error.status_code,
+                    known=error.code not in _NO_WAY_BACK,
                 )
                 response.headers.update(error.headers or {})
                 return response
@@ -167,9 +200,30 @@ class HtmlErrorRoute(APIRoute):
 
 def error_page(request: Request, code: str, *, status_code: int) -> HTMLResponse:
     title, message = ERROR_PAGES[code]
-    return page_context(request).render(
-        "message.html", status_code=status_code, title=title, message=message
+    return message_page(
+        request,
+        title=title,
+        message=message,
+        status_code=status_code,
+        known=code not in _NO_WAY_BACK,
     )
+
+
+def is_page_address(path: str) -> bool:
+    """Whether a browser address belongs to the pages: anything outside /api."""
+    return path != "/api" and not path.startswith("/api/")
+
+
+async def unknown_address(request: Request, exc: Exception) -> Response:
+    """An address nobody serves: outside /api, the error page; inside, the API's JSON.
+
+    Only 404: a method a page does not take (405) is no browser's doing, and
+    keeps its JSON answer with `Allow`.
+    """
+    assert isinstance(exc, StarletteHTTPException)
+    if is_page_address(request.url.path) and exc.status_code == 404:
+        return error_page(request, "not_found", status_code=404)
+    return await http_error(request, exc)
 
 
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
@@ -212,7 +266,13 @@ def _choices(page: PageContext) -> dict[str, Any]:
             (kind.value, page.gettext(label)) for kind, label in AFFILIATION_LABELS.items()
         ],
         "countries": countries(page.lang),
-        "language_names": [(lang.value, i18n.native_name(lang)) for lang in Language],
+        "language_names": [(lang.value, i18n.native_name(lang), lang.value) for lang in Language],
+        # Named on the form until e-mails exist in every language.
+        "mail_languages": (
+            []
+            if set(written_languages()) >= {lang.value for lang in Language}
+            else [(code, i18n.native_name(Language(code))) for code in written_languages()]
+        ),
     }
 
 
@@ -220,27 +280,26 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
-def _refused(page: PageContext, form: dict[str, str]) -> HTMLResponse | None:
-    """A page refusing the post when it fails CSRF or a bot filled the honeypot; else None."""
+# Why a post is refused before it is read: (status, message). The form is shown
+# again with what was typed, so nothing is lost to an expired page or a lost cookie.
+_EXPIRED = (
+    403,
+    N_(
+        "For your security, the form had expired or your browser did not send its cookie. "
+        "Please allow cookies for this site, check your details and send the form again."
+    ),
+)
+_HONEYPOT = (400, N_("Please leave the field marked “leave this empty” empty and try again."))
+
+
+def _refusal(page: PageContext, form: dict[str, str]) -> tuple[int, str] | None:
+    """Why the post is refused (it fails CSRF, or a bot filled the honeypot); else None."""
     if not page.guard.csrf_valid(
         cookie=page.request.cookies.get(CSRF_COOKIE), token=form.get(CSRF_FIELD)
     ):
-        return page.render(
-            "message.html",
-            status_code=403,
-            title=N_("Your form could not be sent"),
-            message=N_(
-                "For your security, the form has expired or your browser did not send its cookie. "
-                "Please allow cookies for this site, reload the page and try again."
-            ),
-        )
+        return _EXPIRED
     if form.get(HONEYPOT_FIELD):
-        return page.render(
-            "message.html",
-            status_code=400,
-            title=N_("Your form could not be sent"),
-            message=N_("Please leave the field marked “leave this empty” empty and try again."),
-        )
+        return _HONEYPOT
     return None
 
 
@@ -287,8 +346,11 @@ async def sign_up(
     key: SigningKeyDep,
 ) -> Response:
     form = await _form(request)
-    if (refusal := _refused(page, form)) is not None:
-        return refusal
+    if (refusal := _refusal(page, form)) is not None:
+        status_code, message = refusal
+        return await _event_page(
+            page, session, slug, values=form, errors={"": message}, status_code=status_code
+        )
     if page.guard.filled_too_fast(form.get(STARTED_FIELD), clock.now()):
         errors = {"": N_("Please check your details, then send the form again.")}
         return await _event_page(page, session, slug, values=form, errors=errors, status_code=400)
@@ -300,10 +362,42 @@ async def sign_up(
     result = await registrations.register(
         session, event_slug=slug, data=parsed.data, now=clock.now(), ticket_key=key
     )
+    if isinstance(result, Duplicate):
+        return _already_registered(page, result)
     if not isinstance(result, Registered):
         status_code, title, message = SIGNUP_OUTCOMES[type(result)]
         return page.render("message.html", status_code=status_code, title=title, message=message)
     return page.redirect(f"/r/{result.manage_token}?done=signed-up")
+
+
+def _already_registered(page: PageContext, duplicate: Duplicate) -> HTMLResponse:
+    """Says the link was e-mailed again only when it was; else when it can be asked again."""
+    if duplicate.resend_after is None:
+        text = page.gettext(
+            "This e-mail address is already registered for this event. "
+            "We have e-mailed you the link to your registration again."
+        )
+    else:
+        seconds = (duplicate.resend_after - page.clock.now()).total_seconds()
+        minutes = max(1, math.ceil(seconds / 60))
+        text = i18n.translations(page.lang).ngettext(
+            "This e-mail address is already registered for this event. We e-mailed you the "
+            "link to your registration a few minutes ago, so we have not sent it again: please "
+            "check your inbox and spam folder. You can ask for it again in %(num)d minute.",
+            "This e-mail address is already registered for this event. We e-mailed you the "
+            "link to your registration a few minutes ago, so we have not sent it again: please "
+            "check your inbox and spam folder. You can ask for it again in %(num)d minutes.",
+            minutes,
+        ) % {"num": minutes}
+    href, label = onward(page.request)
+    return page.render(
+        "message.html",
+        status_code=409,
+        title=N_("You are already registered"),
+        message_text=text,
+        onward_href=href,
+        onward_label=label,
+    )
 
 
 def _registration_view(page: PageContext, registration: Registration) -> dict[str, Any]:
@@ -392,8 +486,11 @@ async def edit(
     token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
     form = await _form(request)
-    if (refusal := _refused(page, form)) is not None:
-        return refusal
+    if (refusal := _refusal(page, form)) is not None:
+        status_code, message = refusal
+        return await _edit_page(
+            page, session, token, values=form, errors={"": message}, status_code=status_code
+        )
     parsed = parse_edit(form)
     if parsed.data is None:
         return await _edit_page(
@@ -416,8 +513,10 @@ async def _confirmed_post(
     request: Request, page: PageContext, act: Callable[[], Awaitable[object]]
 ) -> HTMLResponse | None:
     """A button's post (no fields but the form's guards): refused, or `act` done (None)."""
-    if (refusal := _refused(page, await _form(request))) is not None:
-        return refusal
+    if (refusal := _refusal(page, await _form(request))) is not None:
+        status_code, message = refusal
+        title = ERROR_PAGES["bad_request"][0]
+        return message_page(request, title=title, message=message, status_code=status_code)
     await act()
     return None
 
@@ -426,8 +525,18 @@ async def _confirmed_post(
 async def cancel(
     token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
-    act = partial(registrations.cancel_by_token, session, token=token, now=clock.now())
-    return await _confirmed_post(request, page, act) or page.redirect(f"/r/{token}?done=cancelled")
+    if (refusal := _refusal(page, await _form(request))) is not None:
+        status_code, message = refusal
+        registration = await _changeable(session, token)
+        return page.render(
+            "cancel.html",
+            status_code=status_code,
+            token=token,
+            errors={"": message},
+            **_registration_view(page, registration),
+        )
+    await registrations.cancel_by_token(session, token=token, now=clock.now())
+    return page.redirect(f"/r/{token}?done=cancelled")
 
 
 @router.post("/r/{token}/verify", response_model=None, dependencies=[RegistrantWrite])

@@ -98,13 +98,17 @@ class PageContext:
         return response
 
 
-def page_context(request: Request) -> PageContext:
-    state = request.app.state
-    lang = i18n.negotiate(
+def page_language(request: Request) -> Language:
+    return i18n.negotiate(
         query=request.query_params.get("lang"),
         cookie=request.cookies.get(i18n.COOKIE),
         accept_language=request.headers.get("accept-language"),
     )
+
+
+def page_context(request: Request) -> PageContext:
+    state = request.app.state
+    lang = page_language(request)
     cookies: dict[str, str] = {}
     if request.query_params.get("lang") == lang.value:
         cookies[i18n.COOKIE] = lang.value

@@ -20,7 +20,7 @@ from alembic import op
 
 from app.config import get_settings
 from app.kit.secrets import signing_key
-from app.registrations.tickets import ticket_code_hash
+from app.tickets.code import ticket_code_hash
 
 revision: str = "0004_manage_tokens"
 down_revision: str | None = "0003_outbox"

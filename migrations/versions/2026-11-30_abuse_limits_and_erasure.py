@@ -5,8 +5,8 @@ public cause (the per-recipient cap) and the `suppressed` state; the event's
 `email_verification`, the `pending_verification` status and the `verify_email`
 message; the registration's consent version and time, and its erasure time.
 
-Revision ID: 0007_abuse_limits
-Revises: 0006_seat_counters
+Revision ID: 0008_abuse_limits
+Revises: 0007_event_arrival
 Create Date: 2026-11-30 20:00:00.000000+00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_abuse_limits"
-down_revision: str | None = "0006_seat_counters"
+revision: str = "0008_abuse_limits"
+down_revision: str | None = "0007_event_arrival"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

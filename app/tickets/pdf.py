@@ -1,0 +1,149 @@
+"""The printable ticket: one page with the name as on the photo ID, the event and the QR.
+
+Made with fpdf2 from a `TicketSheet`, whose texts the caller gives in the
+reader's language (`app.mail.compose.printable_ticket`, so the ticket matches
+the e-mail it is attached to); fonts come from the system (`app.tickets.fonts`).
+Arabic is shaped and laid out right to left with HarfBuzz (uharfbuzz), as
+fpdf2's text shaping does.
+"""
+
+import io
+from dataclasses import dataclass
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from app.tickets.fonts import Face, fonts_for
+from app.tickets.qr import qr_png
+
+PAGE_WIDTH = 210  # A4, in mm; everything also fits on US Letter (216 x 279).
+MARGIN = 18
+QR_SIZE = 70
+_GREY = (85, 85, 85)
+_BLUE = (0, 94, 145)
+
+
+# The PDF core fonts' encoding: Western European letters and typographic quotes,
+# dashes and the euro sign. Text within it needs no embedded font.
+CORE_ENCODING = "windows-1252"
+
+
+def _core_font_will_do(text: str) -> bool:
+    try:
+        text.encode(CORE_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Ticket(FPDF):
+    """An FPDF with the ticket's fonts set up.
+
+    Helvetica (a PDF core font: nothing to load or embed, so some twenty times
+    faster) when every text is within windows-1252; otherwise the Unicode fonts
+    found on the system, or Helvetica again when there are none.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(format="A4")
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        # A long arrival text goes on to a second page rather than off the first.
+        self.set_auto_page_break(True, margin=MARGIN)
+        self.core_fonts_encoding = CORE_ENCODING
+        fonts = fonts_for(text)
+        self.unicode = False
+        if _core_font_will_do(text) or fonts.main is None:
+            self.family = "helvetica"
+            return
+        self.unicode = True
+        self.family = "ticket"
+        self._add("ticket", "", fonts.main)
+        self._add("ticket", "B", fonts.bold or fonts.main)
+        names = []
+        for number, face in enumerate(fonts.fallbacks):
+            name = f"fallback{number}"
+            self._add(name, "", face)
+            self._add(name, "B", face)
+            names.append(name)
+        self.set_fallback_fonts(names, exact_match=False)
+        if any(0x0600 <= ord(char) <= 0x06FF for char in text):
+            self.set_text_shaping(True)
+
+    def _add(self, family: str, style: str, face: Face) -> None:
+        self.add_font(family, style, str(face.path), collection_font_number=face.index)
+
+    def safe(self, text: str) -> str:
+        """The text as the font can show it (Helvetica knows windows-1252 only)."""
+        if self.unicode:
+            return text
+        return text.encode(CORE_ENCODING, "replace").decode(CORE_ENCODING)
+
+    def para(
+        self, text: str, *, size: float, bold: bool = False, colour: tuple[int, ...] = (0,)
+    ) -> None:
+        self.set_font(self.family, "B" if bold else "", size)
+        self.set_text_color(*colour)
+        self.multi_cell(
+            0, size * 0.5, self.safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+
+
+@dataclass(frozen=True)
+class TicketSheet:
+    """What the printed ticket says, already in the reader's language."""
+
+    language: str
+    heading: str
+    title: str
+    name_label: str
+    name: str
+    organisation_label: str
+    organisation: str
+    rows: list[tuple[str, str]]
+    """(label, value): when, where, the entrance."""
+    code_label: str
+    code: str
+    qr_alt: str
+    notes: list[str]
+    """What to bring and do, whom to ask: a paragraph each, under the QR code."""
+
+    def every_text(self) -> str:
+        labels = [self.heading, self.name_label, self.organisation_label, self.code_label]
+        values = [self.title, self.name, self.organisation, *self.notes]
+        return " ".join([*labels, *values, *(text for row in self.rows for text in row)])
+
+
+def ticket_pdf(sheet: TicketSheet) -> bytes:
+    """The one-page printable ticket."""
+    pdf = _Ticket(sheet.every_text())
+    pdf.set_title(f"{sheet.heading}: {sheet.title}")
+    pdf.set_lang(sheet.language)
+    pdf.add_page()
+    pdf.set_draw_color(*_BLUE)
+    pdf.set_line_width(1.2)
+    pdf.rect(MARGIN - 6, MARGIN - 6, PAGE_WIDTH - 2 * (MARGIN - 6), 250)
+    pdf.para(sheet.heading.upper(), size=11, bold=True, colour=_BLUE)
+    pdf.ln(2)
+    pdf.para(sheet.title, size=15, bold=True)
+    pdf.ln(5)
+    pdf.para(sheet.name_label, size=10, colour=_GREY)
+    pdf.para(sheet.name, size=22, bold=True)
+    pdf.ln(1)
+    pdf.para(sheet.organisation_label, size=10, colour=_GREY)
+    pdf.para(sheet.organisation, size=13)
+    pdf.ln(4)
+    for label, value in sheet.rows:
+        pdf.para(label, size=10, colour=_GREY)
+        pdf.para(value, size=12)
+        pdf.ln(1)
+    top = pdf.get_y() + 3
+    qr = io.BytesIO(qr_png(sheet.code))
+    pdf.image(qr, x=MARGIN, y=top, w=QR_SIZE, h=QR_SIZE, alt_text=sheet.qr_alt)
+    pdf.set_y(top + QR_SIZE + 2)
+    pdf.para(sheet.code_label, size=10, colour=_GREY)
+    pdf.para(sheet.code, size=12, bold=True)
+    pdf.ln(4)
+    for note in sheet.notes:
+        pdf.para(note, size=10)
+        pdf.ln(1.5)
+    return bytes(pdf.output())

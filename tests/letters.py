@@ -1,0 +1,88 @@
+"""E-mails composed as the service composes them, for tests that open them in a browser."""
+
+import base64
+import uuid
+from email.message import EmailMessage
+from typing import Any
+
+from app.mail.compose import CalendarFile, Letter, compose
+from app.models import Event, Language, MailKind, Registration, RegistrationStatus
+from tests.fixtures.factories import event_fields
+
+TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
+
+
+def unsaved_event(**overrides: Any) -> Event:
+    """The tests' side-event (`event_fields`) as a row never stored: enough for composing."""
+    return Event(id=1, ical_sequence=0, **event_fields(**overrides).model_dump())
+
+
+def unsaved_registration(event: Event, **overrides: Any) -> Registration:
+    """A registration at `event`, never stored; waitlisted at 3 unless told otherwise."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "email": "ana@cuenca.example",
+        "given_name": "Ana",
+        "family_name": "Quispe",
+        "organisation": "Municipality of Cuenca",
+        "language": Language.en,
+        "has_un_grounds_pass": False,
+        "status": RegistrationStatus.waitlisted,
+        "waitlist_position": 3,
+    }
+    return Registration(event=event, **values | overrides)
+
+
+NAMES = {"ar": ("ليلى", "حداد"), "zh": ("明", "李"), "ru": ("Анна", "Иванова")}
+_STATUS_OF_KIND = {
+    MailKind.waitlisted: RegistrationStatus.waitlisted,
+    MailKind.pending_approval: RegistrationStatus.pending_approval,
+    MailKind.cancelled: RegistrationStatus.cancelled,
+    MailKind.declined: RegistrationStatus.declined,
+    MailKind.event_cancelled: RegistrationStatus.cancelled,
+}
+
+
+def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
+    """A message of `kind` to a registrant writing in `lang`, at an event with `door`."""
+    given, family = NAMES.get(lang, ("Ana", "Quispe"))
+    status = _STATUS_OF_KIND.get(kind, RegistrationStatus.confirmed)
+    registration = unsaved_registration(
+        unsaved_event(**door),
+        given_name=given,
+        family_name=family,
+        language=Language(lang),
+        status=status,
+        waitlist_position=3 if status == RegistrationStatus.waitlisted else None,
+    )
+    active = status in {RegistrationStatus.confirmed, RegistrationStatus.waitlisted}
+    return compose(
+        Letter(
+            kind=kind,
+            registration=registration,
+            manage_url="http://127.0.0.1/r/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd?lang=en"
+            if active or status == RegistrationStatus.pending_approval
+            else None,
+            calendar=CalendarFile(data=b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", method="PUBLISH")
+            if status == RegistrationStatus.confirmed
+            else None,
+            ticket_code=TICKET_CODE if status == RegistrationStatus.confirmed else None,
+        ),
+        sender="Side-event registration <noreply@rsvp.test>",
+        message_id=f"<{uuid.uuid4()}@rsvp.test>",
+    )
+
+
+def html_with_inline_images(message: EmailMessage) -> str:
+    """The HTML part, its cid: images as data: URLs, as a mail client shows them."""
+    part = message.get_body(("html",))
+    assert part is not None
+    html = str(part.get_content())
+    for image in message.walk():
+        if image.get_content_maintype() == "image" and image["Content-ID"]:
+            data = image.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            cid = str(image["Content-ID"]).strip("<>")
+            url = f"data:{image.get_content_type()};base64,{base64.b64encode(data).decode()}"
+            html = html.replace(f"cid:{cid}", url)
+    return html
