@@ -1,8 +1,10 @@
 """An event's figures for the organisers' dashboard."""
 
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.schemas import DailySignups, EventStats
@@ -11,27 +13,24 @@ from app.mail import outbox
 from app.models import AffiliationType, Event, EventCounters, EventTally, RegistrationStatus
 
 
-async def _tallies(session: AsyncSession, event: Event, dimension: str) -> dict[str, int]:
-    query = select(EventTally.key, EventTally.count).where(
-        EventTally.event_id == event.id, EventTally.dimension == dimension, EventTally.count > 0
+async def _tallies(session: AsyncSession, event: Event) -> dict[str, dict[str, int]]:
+    """The event's non-zero tallies, by dimension then key: one small query."""
+    query = select(EventTally.dimension, EventTally.key, EventTally.count).where(
+        EventTally.event_id == event.id, EventTally.count > 0
     )
-    return {key: count for key, count in await session.execute(query)}
+    tallies: dict[str, dict[str, int]] = defaultdict(dict)
+    for dimension, key, count in await session.execute(query):
+        tallies[dimension][key] = count
+    return tallies
 
 
-async def _signups_per_day(session: AsyncSession, event: Event) -> dict[date, int]:
-    # A sign-up's day is the day on the venue's calendar: the quarter hours summed by it.
-    quarter = cast(EventTally.key, DateTime(timezone=True))
-    day = func.date(func.timezone(event.timezone, quarter))
-    query = (
-        select(day, func.sum(EventTally.count))
-        .where(
-            EventTally.event_id == event.id,
-            EventTally.dimension == "signup_quarter",
-            EventTally.count > 0,
-        )
-        .group_by(day)
-    )
-    return {d: int(n) for d, n in await session.execute(query)}
+def _per_day(quarters: dict[str, int], timezone: str) -> dict[date, int]:
+    """Sign-ups per day on the venue's calendar, from the UTC quarter hours'."""
+    zone = ZoneInfo(timezone)
+    days: Counter[date] = Counter()
+    for quarter, count in quarters.items():
+        days[datetime.fromisoformat(quarter).astimezone(zone).date()] += count
+    return days
 
 
 async def event_stats(session: AsyncSession, event: Event) -> EventStats:
@@ -43,9 +42,10 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
     # Statuses, seats and arrivals from the counters, the breakdowns from the
     # tallies: both kept by triggers, so nothing here reads the registrations.
     figures = await session.get_one(EventCounters, event.id, populate_existing=True)
-    by_affiliation = await _tallies(session, event, "affiliation_type")
-    by_country = await _tallies(session, event, "country")
-    per_day = await _signups_per_day(session, event)
+    tallies = await _tallies(session, event)
+    by_affiliation = tallies["affiliation_type"]
+    by_country = tallies["country"]
+    per_day = _per_day(tallies["signup_quarter"], event.timezone)
     seats = seats_of(event, figures)
     return EventStats(
         capacity=event.capacity,
