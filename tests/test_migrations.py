@@ -265,7 +265,7 @@ def test_0006_counts_the_rows_orders_the_waitlist_and_keeps_rendered_messages(
     ) == [("first", 1), ("second", 2), ("third", 3), ("pending", 4)]
 
 
-def test_0007_tallies_the_rows_there_and_follows_later_changes(empty_database: str) -> None:
+def test_0008_tallies_the_rows_there_and_follows_later_changes(empty_database: str) -> None:
     upgrade(empty_database, "0005_signup_seq")
     _run(empty_database, _before_0006)
     _run(
@@ -278,7 +278,7 @@ def test_0007_tallies_the_rows_there_and_follows_later_changes(empty_database: s
         ),
     )
 
-    upgrade(empty_database, "0007_event_tallies")
+    upgrade(empty_database, "0008_event_tallies")
     tallies = "SELECT dimension, key, count FROM event_tallies WHERE count > 0 ORDER BY 1, 2"
     quarter = _all(
         empty_database,
@@ -320,5 +320,5 @@ def test_0007_tallies_the_rows_there_and_follows_later_changes(empty_database: s
     _run(empty_database, lambda conn: conn.execute(text("DELETE FROM events")))
     assert _all(empty_database, "SELECT count(*) FROM event_tallies") == [(0,)]
 
-    downgrade(empty_database, "0006_seat_counters")
+    downgrade(empty_database, "0007_event_arrival")
     assert "event_tallies" not in _tables(empty_database)

@@ -3,7 +3,7 @@
 Dimensions: `affiliation_type` and `country` ('' for none) count the active
 registrations; `signup_quarter` counts every registration by the UTC quarter
 hour of its sign-up ("2013-09-02T00:15Z"), which the dashboard sums into the
-venue's days. Statement-level triggers on `registrations` (migration 0007)
+venue's days. Statement-level triggers on `registrations` (migration 0008)
 apply each statement's net changes, so the dashboard reads a few hundred rows
 instead of every registration. A key whose count fell to 0 keeps its row.
 """

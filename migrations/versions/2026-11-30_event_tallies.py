@@ -9,8 +9,8 @@ rises by an upsert in key order, falls by an UPDATE only (a row that falls
 exists already, and an event's deletion, which cascades to its rows, then
 writes nothing). Stats read a few hundred rows instead of every registration.
 
-Revision ID: 0007_event_tallies
-Revises: 0006_seat_counters
+Revision ID: 0008_event_tallies
+Revises: 0007_event_arrival
 Create Date: 2026-11-30 21:45:00+00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_event_tallies"
-down_revision: str | None = "0006_seat_counters"
+revision: str = "0008_event_tallies"
+down_revision: str | None = "0007_event_arrival"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
