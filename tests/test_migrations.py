@@ -263,3 +263,62 @@ def test_0006_counts_the_rows_orders_the_waitlist_and_keeps_rendered_messages(
         "SELECT family_name, waitlist_position FROM registrations "
         "WHERE status = 'waitlisted' ORDER BY waitlist_position",
     ) == [("first", 1), ("second", 2), ("third", 3), ("pending", 4)]
+
+
+def test_0009_tallies_the_rows_there_and_follows_later_changes(empty_database: str) -> None:
+    upgrade(empty_database, "0005_signup_seq")
+    _run(empty_database, _before_0006)
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "UPDATE registrations SET country = 'EC', "
+                "created_at = timestamptz '2013-09-02 03:50+00' WHERE family_name = 'first'"
+            )
+        ),
+    )
+
+    upgrade(empty_database, "0009_event_tallies")
+    tallies = "SELECT dimension, key, count FROM event_tallies WHERE count > 0 ORDER BY 1, 2"
+    quarter = _all(
+        empty_database,
+        "SELECT to_char(date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00+00') "
+        "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"') FROM registrations "
+        "WHERE family_name = 'seated'",
+    )[0][0]
+    # Six active (one from Ecuador), seven sign-ups; 'first' in its own quarter hour.
+    expected = [
+        ("affiliation_type", "local_government", 6),
+        ("country", "", 5),
+        ("country", "EC", 1),
+        ("signup_quarter", "2013-09-02T03:45Z", 1),
+        ("signup_quarter", quarter, 6),
+    ]
+    assert _all(empty_database, tallies) == sorted(expected)
+    # A cancellation leaves the breakdowns, not the sign-ups; a deletion leaves both.
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "UPDATE registrations SET status = 'cancelled', waitlist_order = NULL "
+                "WHERE family_name = 'first'"
+            )
+        ),
+    )
+    _run(
+        empty_database,
+        lambda conn: conn.execute(text("DELETE FROM registrations WHERE family_name = 'gone'")),
+    )
+    expected = [
+        ("affiliation_type", "local_government", 5),
+        ("country", "", 5),
+        ("signup_quarter", "2013-09-02T03:45Z", 1),
+        ("signup_quarter", quarter, 5),
+    ]
+    assert _all(empty_database, tallies) == sorted(expected)
+    # Deleting the event takes its rows and tallies with it.
+    _run(empty_database, lambda conn: conn.execute(text("DELETE FROM events")))
+    assert _all(empty_database, "SELECT count(*) FROM event_tallies") == [(0,)]
+
+    downgrade(empty_database, "0008_abuse_limits")
+    assert "event_tallies" not in _tables(empty_database)

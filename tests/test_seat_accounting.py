@@ -3,7 +3,7 @@
 Sign-ups, registrants' cancellations, organisers' actions (approve, decline,
 promote, cancel, check in and out) and capacity changes run against a real
 database, each in a transaction of its own. After every step the event's
-counters and the waitlist's order must agree with a plain count(*) and ORDER BY
+counters, the tallies and the waitlist's order must agree with a plain count(*) and ORDER BY
 over the rows, free seats never sit beside a waitlist, and no step but the
 organiser's promote (the documented override) seats anyone beyond capacity.
 """
@@ -24,7 +24,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.config import Settings
 from app.events.admin import update_event
@@ -33,8 +33,10 @@ from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
 from app.kit.errors import AppError
 from app.models import (
+    ACTIVE_SQL,
     Event,
     EventCounters,
+    EventTally,
     Organiser,
     OrganiserRole,
     Registration,
@@ -229,6 +231,7 @@ class SeatAccounting(RuleBasedStateMachine):
                 )
             )
             assert counters.checked_in == arrived
+            assert await tallied(session, event_id) == await tallied_by_sql(session, event_id)
 
             waiting = list(
                 await session.scalars(
@@ -252,6 +255,33 @@ class SeatAccounting(RuleBasedStateMachine):
             self.confirmed_before = confirmed
 
         self.run(check)
+
+
+async def tallied(session: Any, event_id: int) -> dict[tuple[str, str], int]:
+    """The event's tallies (`event_tallies`) that are not 0."""
+    rows = await session.execute(
+        select(EventTally.dimension, EventTally.key, EventTally.count).where(
+            EventTally.event_id == event_id, EventTally.count != 0
+        )
+    )
+    return {(dimension, key): n for dimension, key, n in rows}
+
+
+async def tallied_by_sql(session: Any, event_id: int) -> dict[tuple[str, str], int]:
+    """The same tallies counted over the rows."""
+    active = f"WHERE event_id = :event AND {ACTIVE_SQL}"
+    sql = f"""
+        SELECT 'affiliation_type', affiliation_type, count(*) FROM registrations {active}
+        GROUP BY 2
+        UNION ALL
+        SELECT 'country', coalesce(country, ''), count(*) FROM registrations {active} GROUP BY 2
+        UNION ALL
+        SELECT 'signup_quarter', to_char(date_bin('15 minutes', created_at,
+            timestamptz '2000-01-01 00:00+00') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"'),
+            count(*)
+        FROM registrations WHERE event_id = :event GROUP BY 2"""
+    rows = await session.execute(text(sql), {"event": event_id})
+    return {(dimension, key): n for dimension, key, n in rows}
 
 
 def test_counters_and_the_waitlist_agree_with_the_rows_after_every_step(
