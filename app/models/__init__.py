@@ -2,8 +2,7 @@
 
 from app.models.audit import AuditEntry
 from app.models.event import Event
-from app.models.event_counters import EventCounters
-from app.models.event_tallies import EventTally
+from app.models.event_counters import EventCounters, EventTally
 from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage

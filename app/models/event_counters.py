@@ -5,9 +5,17 @@ One row per event (created with it by a trigger). Statement-level triggers on
 in the same transaction: so every writer, whichever code path it takes, keeps
 them right, and reading them is O(1). Seat decisions read them under the
 event's lock, which is this row's lock (`app.events.service.get_event(..., lock=True)`).
+
+`EventTally` rows count an event's registrations by one dimension's key, kept
+exact the same way. Dimensions: `affiliation_type` and `country` ('' for none) count the active
+registrations; `signup_quarter` counts every registration by the UTC quarter
+hour of its sign-up ("2013-09-02T00:15Z"), which the dashboard sums into the
+venue's days. Statement-level triggers on `registrations` (migration 0009)
+apply each statement's net changes, so the dashboard reads a few hundred rows
+instead of every registration. A key whose count fell to 0 keeps its row.
 """
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
@@ -47,3 +55,15 @@ class EventCounters(Base):
     held: Mapped[int] = _count()
     # Confirmed registrations that have arrived.
     checked_in: Mapped[int] = _count()
+
+
+class EventTally(Base):
+    __tablename__ = "event_tallies"
+    __table_args__ = (CheckConstraint("count >= 0", name="count_not_negative"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
