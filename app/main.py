@@ -12,6 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import health
 from app.config import Settings, get_settings
+from app.dashboard import home as dashboard_home
+from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
+from app.dashboard.rendering import STATIC_PATH as DASHBOARD_STATIC_PATH
 from app.events import router as events_router
 from app.exports import router as exports_router
 from app.kit.clock import Clock, SystemClock
@@ -122,6 +125,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(organisers_router.audit_router)
     app.include_router(registrations_admin_router.router)
     app.include_router(exports_router.router)
+    app.include_router(dashboard_home.router)
     app.include_router(pages.router)
+    app.mount(DASHBOARD_STATIC_PATH, StaticFiles(directory=DASHBOARD_STATIC_DIR), name="dashboard")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.factories",
     "tests.fixtures.app",
     "tests.fixtures.mail",
+    "tests.fixtures.dashboard",
 ]

@@ -4,7 +4,7 @@ from app.models.audit import AuditEntry
 from app.models.event import Event
 from app.models.event_counters import EventCounters, EventTally
 from app.models.manage_token import ManageToken
-from app.models.organiser import AccessToken, Organiser, OrganiserRole
+from app.models.organiser import AccessToken, Organiser, OrganiserRole, TokenKind
 from app.models.outbox import DeliveryState, MailKind, OutboxMessage
 from app.models.rate_limit import RateLimitHit
 from app.models.registration import (
@@ -39,4 +39,5 @@ __all__ = [
     "RateLimitHit",
     "Registration",
     "RegistrationStatus",
+    "TokenKind",
 ]

@@ -25,6 +25,13 @@ class OrganiserRole(StrEnum):
 _RANKS = {OrganiserRole.viewer: 0, OrganiserRole.staff: 1, OrganiserRole.owner: 2}
 
 
+class TokenKind(StrEnum):
+    """Where a token is accepted: the API's Authorization header, or the pages' cookie."""
+
+    bearer = "bearer"
+    session = "session"
+
+
 class Organiser(Base):
     __tablename__ = "organisers"
     __table_args__ = (Index("uq_organisers_email", func.lower(text("email")), unique=True),)
@@ -37,7 +44,11 @@ class Organiser(Base):
 
 
 class AccessToken(Base):
-    """An organiser's bearer token; only its SHA-256 digest is kept."""
+    """An organiser's bearer token or browser session; only its SHA-256 digest is kept.
+
+    One table, so both expire and are revoked alike; `kind` keeps each to its own
+    door (a session cookie is no bearer token, nor the other way round).
+    """
 
     __tablename__ = "access_tokens"
 
@@ -49,5 +60,8 @@ class AccessToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[TokenKind] = mapped_column(
+        sql_enum(TokenKind, "token_kind"), server_default=TokenKind.bearer.value
+    )
 
     organiser: Mapped[Organiser] = relationship(lazy="raise")

@@ -1,4 +1,8 @@
-"""Organisers' bearer tokens: opaque, random, stored as SHA-256 digests with an expiry."""
+"""Organisers' tokens: opaque, random, stored as SHA-256 digests with an expiry.
+
+Bearer tokens for the API and the dashboard's session cookies alike (`TokenKind`):
+each kind is accepted only where it was issued for.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.kit.secrets import digest, new_token
-from app.models import AccessToken, Organiser
+from app.models import AccessToken, Organiser, TokenKind
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,12 @@ class IssuedToken:
 
 
 async def issue_token(
-    session: AsyncSession, *, organiser: Organiser, now: datetime, lifetime: timedelta
+    session: AsyncSession,
+    *,
+    organiser: Organiser,
+    now: datetime,
+    lifetime: timedelta,
+    kind: TokenKind = TokenKind.bearer,
 ) -> IssuedToken:
     token = new_token()
     session.add(
@@ -28,6 +37,7 @@ async def issue_token(
             organiser_id=organiser.id,
             created_at=now,
             expires_at=now + lifetime,
+            kind=kind,
         )
     )
     await session.flush()
@@ -35,7 +45,7 @@ async def issue_token(
 
 
 async def organiser_for_token(
-    session: AsyncSession, token: str, *, now: datetime
+    session: AsyncSession, token: str, *, now: datetime, kind: TokenKind = TokenKind.bearer
 ) -> Organiser | None:
     """The token's organiser while the token is neither expired nor revoked."""
     query = (
@@ -43,6 +53,7 @@ async def organiser_for_token(
         .options(joinedload(AccessToken.organiser, innerjoin=True))
         .where(
             AccessToken.token_hash == digest(token),
+            AccessToken.kind == kind,
             AccessToken.revoked_at.is_(None),
             AccessToken.expires_at > now,
         )

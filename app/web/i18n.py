@@ -31,17 +31,22 @@ def N_(message: str) -> str:
     return message
 
 
-@lru_cache
-def translations(language: Language) -> NullTranslations:
-    po = TRANSLATIONS_DIR / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+def load_catalog(directory: Path, domain: str, language: Language) -> NullTranslations:
+    """`directory/<lang>/LC_MESSAGES/<domain>.po` compiled in memory (none: untranslated)."""
+    po = directory / language.value / "LC_MESSAGES" / f"{domain}.po"
     if not po.exists():
         return NullTranslations()
     with po.open("rb") as source:
-        catalog = read_po(source, locale=language.value, domain=DOMAIN)
+        catalog = read_po(source, locale=language.value, domain=domain)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
+
+
+@lru_cache
+def translations(language: Language) -> NullTranslations:
+    return load_catalog(TRANSLATIONS_DIR, DOMAIN, language)
 
 
 def locale(language: Language) -> Locale:
