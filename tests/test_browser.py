@@ -5,18 +5,15 @@ database of its own. axe-core checks WCAG 2.1 A and AA on every state shown.
 Screenshots go to test-artifacts/screenshots/ for people to look at.
 """
 
-import os
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app.config import Settings
 from app.events.seed import seed_event
@@ -25,6 +22,7 @@ from app.main import create_app
 from app.models import Language, MailKind, Organiser, OrganiserRole
 from app.organisers.bearer import issue_token
 from app.web import i18n
+from tests.browser import assert_accessible, launched, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
 from tests.fixtures.live_server import free_port, serve
@@ -34,44 +32,15 @@ from tests.ticket_reading import decode_qr
 # A real Chromium on a live server: seconds a test.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FILL_TIME = 5  # seconds "spent" filling the form, on the server's fake clock
-
-
-def _chromium() -> str:
-    """The system Chromium; missing, the tests skip locally and fail under CI."""
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    missing = [str(p) for p in (Path(path), AXE) if not p.exists()]
-    if missing:
-        reason = f"browser tests need {' and '.join(missing)}: see .ci/run"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture(scope="module")
 def chromium(live_url: str) -> Iterator[Browser]:
     # Depends on live_url so that the server (set up on the tests' asyncio loop) starts
     # before Playwright's sync API takes over this thread's loop, and stops after it.
-    path = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -147,24 +116,6 @@ def page(chromium: Browser, live_url: str) -> Iterator[Page]:
     context = chromium.new_context(base_url=live_url, bypass_csp=True)
     yield context.new_page()
     context.close()
-
-
-def screenshot(name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / name
-
-
-def assert_accessible(page: Page) -> None:
-    page.add_script_tag(path=AXE)
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
-    )
-    problems = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in result["violations"]
-    ]
-    assert not problems, "\n".join(problems)
-    assert len(result["passes"]) > 10, "axe-core checked next to nothing"
 
 
 def fill_form(page: Page, email: str) -> None:
