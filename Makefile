@@ -16,7 +16,7 @@ PORT ?= 8000
 # module-scoped live server and browser start once. PYTEST_XDIST=-n0 runs them in one process.
 PYTEST_XDIST ?= -n auto --maxprocesses=4 --dist loadfile
 
-.PHONY: help install lock run worker test smoke fuzz lint format bench clean
+.PHONY: help install lock run worker test smoke fuzz lint format bench mail-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,6 +65,15 @@ lint: install ## ruff (lint and format check) and mypy
 format: install ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The e-mail texts' catalogs (gettext domain `mail`, see README "E-mail languages"):
+# the English texts marked N_ in app/mail are extracted, and every language's mail.po
+# gets the new and changed ones, empty, for a translator; tests/test_mail_texts.py
+# fails until each is translated.
+MAIL_TRANSLATIONS := app/mail/translations
+mail-messages: install ## Extract the e-mail texts into mail.pot and add new ones to each language's mail.po
+	$(BIN)/pybabel extract -k N_ --no-location --sort-output --project sideevent-rsvp -o $(MAIL_TRANSLATIONS)/mail.pot app/mail
+	$(BIN)/pybabel update -D mail -i $(MAIL_TRANSLATIONS)/mail.pot -d $(MAIL_TRANSLATIONS) --no-fuzzy-matching
 
 # One or a few benchmarks by name: make bench BENCH=signup (or BENCH="export reads").
 BENCH ?=

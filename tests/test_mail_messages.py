@@ -114,19 +114,6 @@ async def test_french_registrant_gets_french(
         assert "Gérer votre inscription" in body or "votre lien personnel" in body
 
 
-@pytest.mark.parametrize("language", ["ar", "zh", "ru"])
-async def test_languages_not_yet_translated_fall_back_to_english(
-    event: object,
-    signup: Signup,
-    smtp_server: SmtpServer,
-    send_queued: SendQueued,
-    language: str,
-) -> None:
-    await signup(email="delegate@example.org", language=language)
-    message = await received_by(smtp_server, send_queued, "delegate@example.org")
-    assert str(message["Subject"]).startswith("Registration confirmed")
-
-
 async def test_an_internationalised_address_gets_its_message(
     event: object, signup: Signup, smtp_server: SmtpServer, send_queued: SendQueued
 ) -> None:

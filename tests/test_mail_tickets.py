@@ -31,13 +31,14 @@ DATE = {
     "fr": "vendredi 4 octobre 2013",
     "es": "viernes, 4 de octubre de 2013",
 }
-# The fixed wording, per e-mail language: the contact line and the arrival label.
+# The fixed wording, per e-mail language: the contact line, the arrival and code labels
+# (French spaces its colons).
 WORDING = {
     "en": (f"Questions? Write to the organisers at {CONTACT}.", "Arriving:", "Ticket code:"),
     "fr": (
         f"Des questions ? Écrivez aux organisateurs à {CONTACT}.",
-        "Arrivée:",
-        "Code du billet:",
+        "Arrivée :",
+        "Code du billet :",
     ),
     "es": (f"¿Preguntas? Escriba a los organizadores a {CONTACT}.", "Llegada:", "Código del pase:"),
 }
@@ -75,7 +76,7 @@ async def test_confirmation_carries_the_qr_ticket_the_pdf_and_the_way_in(
     html = parse(html_of(message))
     contact_line, arrival_label, code_label = WORDING[language]
     text = text_of(message)
-    assert f"{code_label.rstrip(':')}: {code}" in text
+    assert f"{code_label} {code}" in text
     # Where, when and whom to ask, in the registrant's language, in both parts.
     for body in (text, html.text):
         assert contact_line in body

@@ -1,56 +1,226 @@
-"""The texts of registrant e-mails per language, and dates shown the local way."""
+"""The texts of registrant e-mails per language, and dates shown the local way.
 
-import tomllib
+The English texts are written here, marked with `N_` so `pybabel extract` finds
+them (domain `mail`, see README "E-mail languages"); each other language's
+texts are the gettext catalog `translations/<lang>/LC_MESSAGES/mail.po`,
+compiled in memory on first use, as the pages' catalogs are. Placeholders are
+`{name}`-style and filled in after translation.
+"""
+
+import io
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_timezone_name
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-FALLBACK = "en"
+from app.models import MailKind
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+DOMAIN = "mail"
+SOURCE_LANGUAGE = "en"
 # Dates the UN way, as on the pages: "Friday, 4 October 2013", not the US order.
 _FORMAT_LOCALES = {"en": "en_GB"}
 EN_DASH = " \u2013 "
 
 
-def mail_language(language: str) -> str:
-    """The language to write in: the registrant's, or English until it is translated."""
-    return language if (LOCALES_DIR / f"{language}.toml").is_file() else FALLBACK
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated when a message is written."""
+    return message
+
+
+# Placeholders: {name}, {title}, {contact}, {code}, {position}, {organisers}.
+COMMON_TEXTS: Mapping[str, str] = {
+    "greeting": N_("Dear {name},"),
+    # Between a label and its value ("When: Friday, ..."); French spaces it, Chinese
+    # writes a full-width colon.
+    "colon": N_(": "),
+    "when": N_("When"),
+    "where": N_("Where"),
+    "manage_intro": N_("To see, change or cancel your registration, use your personal link:"),
+    "manage_button": N_("Manage your registration"),
+    "calendar_added": N_("The attached calendar file (.ics) adds the event to your calendar."),
+    "calendar_removed": N_(
+        "If you added the event to your calendar, the attached calendar file (.ics) removes it."
+    ),
+    "photo_id": N_("Please bring a photo ID that shows the name you registered with."),
+    "signature": N_("The organisers: {organisers}"),
+    "automatic": N_("This message was sent automatically; replies are not read."),
+    "entrance": N_("Entrance"),
+    "arrival": N_("Arriving"),
+    "contact": N_("Contact"),
+    "contact_line": N_("Questions? Write to the organisers at {contact}."),
+    "contact_by_name": N_("Questions? Please contact the organisers: {organisers}."),
+    "ticket_intro": N_(
+        "Your ticket is below. Show it at the entrance, printed or on your phone,"
+        " with your photo ID."
+    ),
+    "ticket_code": N_("Ticket code"),
+    "ticket_alt": N_("QR code of your ticket (ticket code {code})"),
+    "ticket_attached": N_("Your printable ticket is attached (PDF)."),
+    "ticket_heading": N_("Ticket"),
+    "ticket_name": N_("Name (as on your photo ID)"),
+    "ticket_organisation": N_("Organisation"),
+    "ticket_print": N_(
+        "Print this page or show it on your phone at the entrance, with your photo ID."
+    ),
+    "no_grounds_pass": N_(
+        "You do not have a UN grounds pass, so the organisers request a UN special event"
+        " ticket in your name. They hand it to you at the visitors' entrance on the day,"
+        " on seeing your photo ID."
+    ),
+}
+
+# Each kind's own texts: `subject` and `lead`, and any common text it says otherwise.
+KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
+    MailKind.confirmed: {
+        "subject": N_("Registration confirmed: {title}"),
+        "lead": N_("Your place at “{title}” is confirmed."),
+    },
+    MailKind.waitlisted: {
+        "subject": N_("You are on the waitlist: {title}"),
+        "lead": N_(
+            "“{title}” is full, so you are on the waitlist, at position {position}. When a"
+            " place frees up it goes to the next person on the list, and we will e-mail you"
+            " at once."
+        ),
+    },
+    MailKind.pending_approval: {
+        "subject": N_("Registration received: {title}"),
+        "lead": N_(
+            "We have received your registration for “{title}”. The organisers review each"
+            " registration; we will e-mail you as soon as they have decided."
+        ),
+    },
+    MailKind.promoted: {
+        "subject": N_("A place is yours: {title}"),
+        "lead": N_(
+            "A place at “{title}” has freed up and it is yours: your registration is now confirmed."
+        ),
+    },
+    MailKind.cancelled: {
+        "subject": N_("Registration cancelled: {title}"),
+        "lead": N_(
+            "Your registration for “{title}” is cancelled. You are welcome to register again"
+            " while registration is open."
+        ),
+    },
+    MailKind.declined: {
+        "subject": N_("Registration not accepted: {title}"),
+        "lead": N_(
+            "We are sorry: the organisers could not accept your registration for “{title}”."
+        ),
+    },
+    MailKind.manage_link: {
+        "subject": N_("Your registration link: {title}"),
+        "lead": N_(
+            "Someone, probably you, tried to register again with this e-mail address for"
+            " “{title}”. You are already registered; here is the link to your registration."
+        ),
+    },
+    MailKind.event_changed: {
+        "subject": N_("Event updated: {title}"),
+        "lead": N_(
+            "The date, time or place of “{title}” has changed. Please note the details below."
+        ),
+    },
+    MailKind.event_cancelled: {
+        "subject": N_("Event cancelled: {title}"),
+        "lead": N_(
+            "We are sorry to tell you that “{title}” has been cancelled, and your"
+            " registration with it. The attached calendar file removes the event from your"
+            " calendar."
+        ),
+    },
+    MailKind.verify_email: {
+        "subject": N_("Confirm your registration: {title}"),
+        "lead": N_(
+            "Someone, probably you, signed up for “{title}” with this e-mail address. Your"
+            " registration is not complete yet: please confirm it within 24 hours with the"
+            " link below. Until then no place is held for you. If it was not you, ignore this"
+            " message: without confirmation the sign-up lapses and is deleted."
+        ),
+        "manage_intro": N_(
+            "To confirm your registration, open this link and press the button on the page:"
+        ),
+        "manage_button": N_("Confirm your registration"),
+    },
+}
+
+
+def all_texts() -> set[str]:
+    """Every English text of the e-mails: what each catalog must translate."""
+    own = {text for texts in KIND_TEXTS.values() for text in texts.values()}
+    return set(COMMON_TEXTS.values()) | own
+
+
+def compiled_po(po: Path, *, language: str, domain: str) -> NullTranslations:
+    """The gettext catalog of a committed `.po` file, compiled in memory (so a stale
+    `.mo` can never be served); no translations when the file does not exist."""
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=domain)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=domain)
+
+
+def catalog_path(language: str) -> Path:
+    return TRANSLATIONS_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 def written_languages() -> list[str]:
-    """The languages e-mails exist in (each has its catalog), sorted."""
-    return sorted(path.stem for path in LOCALES_DIR.glob("*.toml"))
+    """The languages e-mails exist in (English and each with a catalog), sorted."""
+    translated = {path.parent.parent.name for path in TRANSLATIONS_DIR.glob(f"*/*/{DOMAIN}.po")}
+    return sorted(translated | {SOURCE_LANGUAGE})
+
+
+def mail_language(language: str) -> str:
+    """The language to write in: the registrant's (English for one never translated)."""
+    return language if language in written_languages() else SOURCE_LANGUAGE
 
 
 @cache
-def catalog(language: str) -> dict[str, object]:
-    with (LOCALES_DIR / f"{mail_language(language)}.toml").open("rb") as file:
-        return tomllib.load(file)
+def translations(language: str) -> NullTranslations:
+    if language == SOURCE_LANGUAGE:
+        return NullTranslations()
+    return compiled_po(catalog_path(language), language=language, domain=DOMAIN)
 
 
-def texts(language: str, kind: str, **values: object) -> dict[str, str]:
-    """The common texts and the kind's own (`subject`, `lead`), placeholders filled in."""
-    entries = catalog(language)
-    own = entries[kind]
-    assert isinstance(own, dict)
-    common = {key: value for key, value in entries.items() if isinstance(value, str)}
-    return {key: str(text).format_map(values) for key, text in (common | own).items()}
+def texts(language: str, kind: MailKind, **values: object) -> dict[str, str]:
+    """The common texts and the kind's own (`subject`, `lead`), translated, placeholders
+    filled in."""
+    gettext = translations(mail_language(language)).gettext
+    english = {**COMMON_TEXTS, **KIND_TEXTS[kind]}
+    return {key: gettext(text).format_map(values) for key, text in english.items()}
+
+
+# Chinese sets its commas and brackets full width, Arabic its own comma.
+_COMMAS = {"zh": "，", "ar": "، "}
+_BRACKETS = {"zh": ("（", "）")}
 
 
 def event_time(starts_at: datetime, ends_at: datetime, zone_name: str, language: str) -> str:
-    """E.g. "Friday, 4 October 2013, 13:15 to 14:45 (Eastern Daylight Time)", dashed."""
+    """E.g. "Friday, 4 October 2013, 13:15 – 14:45 (Eastern Daylight Time)", in the
+    registrant's language."""
     language = mail_language(language)
     locale = _FORMAT_LOCALES.get(language, language)
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    comma = _COMMAS.get(language, ", ")
+    opening, closing = _BRACKETS.get(language, (" (", ")"))
 
     def moment(value: datetime, *, with_day: bool) -> str:
         time = format_time(value, "short", locale=locale)
-        return f"{format_date(value, 'full', locale=locale)}, {time}" if with_day else time
+        return f"{format_date(value, 'full', locale=locale)}{comma}{time}" if with_day else time
 
     until = moment(end, with_day=end.date() != start.date())
     zone_label = get_timezone_name(start, "long", locale=locale)
-    return f"{moment(start, with_day=True)}{EN_DASH}{until} ({zone_label})"
+    return f"{moment(start, with_day=True)}{EN_DASH}{until}{opening}{zone_label}{closing}"

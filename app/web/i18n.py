@@ -4,17 +4,15 @@ Catalogs are the committed `.po` files, compiled in memory on first use, so a
 fresh clone needs no build step and a stale `.mo` can never be served.
 """
 
-import io
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 
+from app.mail.i18n import compiled_po
 from app.models import Language
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -34,14 +32,7 @@ def N_(message: str) -> str:
 def load_catalog(directory: Path, domain: str, language: Language) -> NullTranslations:
     """`directory/<lang>/LC_MESSAGES/<domain>.po` compiled in memory (none: untranslated)."""
     po = directory / language.value / "LC_MESSAGES" / f"{domain}.po"
-    if not po.exists():
-        return NullTranslations()
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=language.value, domain=domain)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=domain)
+    return compiled_po(po, language=language.value, domain=domain)
 
 
 @lru_cache
