@@ -291,10 +291,11 @@ def worker() -> None:
     Several may run at once. `rsvp serve` runs one in-process unless
     MAIL_WORKER_IN_PROCESS=false.
     """
+    from app.invitations.expiry import EXPIRY
     from app.mail.worker import serve_worker
     from app.privacy.housekeeping import housekeep
 
-    asyncio.run(serve_worker(get_settings(), chores=housekeep))
+    asyncio.run(serve_worker(get_settings(), chores=housekeep, periodic=[EXPIRY]))
 
 
 @cli.command()

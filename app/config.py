@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     default_event_slug: str = DEFAULT_EVENT_SLUG
     db_pool_size: int = 10
     max_body_bytes: int = 64 * 1024
+    max_import_bytes: int = 2 * 1024 * 1024
+    """The largest invitation list (JSON or CSV, up to 1,000 rows) an organiser may send."""
     form_min_fill_seconds: float = 3.0
     """A sign-up form sent back sooner than this after it was served is refused as a bot's."""
     form_max_fill_hours: float = Field(default=24, gt=0)

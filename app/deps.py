@@ -82,3 +82,5 @@ SignupWrite = public_write("signup", lambda settings: settings.rate_limit_signup
 """Sign-ups, from the API and the page's form."""
 RegistrantWrite = public_write("registrant", lambda settings: settings.rate_limit_registrant)
 """The registrant's other writes: edit, cancel, verify, erase."""
+InviteeWrite = public_write("invitee", lambda settings: settings.rate_limit_registrant)
+"""An invitee's answers through their RSVP link (accept, decline, delegate)."""

@@ -17,6 +17,10 @@ from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
 from app.dashboard.rendering import STATIC_PATH as DASHBOARD_STATIC_PATH
 from app.events import router as events_router
 from app.exports import router as exports_router
+from app.invitations import admin_router as invitations_admin_router
+from app.invitations import router as invitations_router
+from app.invitations.admin_router import IMPORT_PATH as INVITATION_IMPORT_PATH
+from app.invitations.expiry import EXPIRY
 from app.kit.clock import Clock, SystemClock
 from app.kit.db import (
     create_engine,
@@ -64,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 clock=app.state.clock,
                 stop=stop_mail,
                 chores=housekeep,
+                periodic=[EXPIRY],
             )
         )
         if settings.mail_worker_in_process
@@ -108,7 +113,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         DatabaseOutageGuard, outage_log=app.state.outage_log, page_refusal=pages.unavailable_page
     )
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, page_refusal=pages.too_large_page
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        page_refusal=pages.too_large_page,
+        larger=(INVITATION_IMPORT_PATH, settings.max_import_bytes),
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -126,6 +134,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(registrations_admin_router.router)
     app.include_router(exports_router.router)
     app.include_router(dashboard_home.router)
+    app.include_router(invitations_router.router)
+    app.include_router(invitations_admin_router.router)
     app.include_router(pages.router)
     app.mount(DASHBOARD_STATIC_PATH, StaticFiles(directory=DASHBOARD_STATIC_DIR), name="dashboard")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -55,6 +55,6 @@ async def cancel_event(
 
 
 @router.get("/events/{slug}/stats", response_model=EventStats, responses=_ERRORS)
-async def event_stats(slug: str, _: Viewer, session: SessionDep) -> EventStats:
+async def event_stats(slug: str, _: Viewer, session: SessionDep, clock: ClockDep) -> EventStats:
     event = await events.get_event(session, slug)
-    return await stats.event_stats(session, event)
+    return await stats.event_stats(session, event, now=clock.now())

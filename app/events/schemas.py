@@ -18,7 +18,14 @@ from app.kit.fields import (
     Summary,
     Venue,
 )
-from app.models import AffiliationType, DeliveryState, Language, RegistrationStatus
+from app.models import (
+    Access,
+    AffiliationType,
+    DeliveryState,
+    InvitationStatus,
+    Language,
+    RegistrationStatus,
+)
 
 # Far beyond any room, and within the database's integer.
 MAX_SEATS = 1_000_000
@@ -39,6 +46,10 @@ class EventFields(BaseModel):
     capacity: int = Field(ge=0, le=MAX_SEATS)
     waitlist_enabled: bool = True
     approval_required: bool = False
+    access: Access = Field(
+        default=Access.public,
+        description="`invitation_only`: the public sign-up answers 409 `invitation_required`.",
+    )
     email_verification: bool = Field(
         default=False,
         description="Double opt-in: a sign-up takes its place once its address is confirmed.",
@@ -84,6 +95,7 @@ class EventRead(BaseModel):
     seats_left: int
     waitlist_enabled: bool
     approval_required: bool
+    access: Access = Access.public
     email_verification: bool = False
     registration_open: bool
     registration_opens_at: datetime | None
@@ -117,6 +129,7 @@ class EventUpdate(PartialUpdate):
     capacity: int | None = Field(default=None, ge=0, le=MAX_SEATS)
     waitlist_enabled: bool | None = None
     approval_required: bool | None = None
+    access: Access | None = None
     email_verification: bool | None = None
     registration_opens_at: EventMoment | None = None
     registration_closes_at: EventMoment | None = None
@@ -148,3 +161,9 @@ class EventStats(BaseModel):
         description="Sign-ups per calendar day in the event's time zone, oldest first."
     )
     emails_by_state: dict[DeliveryState, int] = Field(description="E-mails by delivery state.")
+    invitations: dict[InvitationStatus, int] = Field(
+        default={}, description="Invitations by status (every status listed)."
+    )
+    seats_held: int = Field(
+        default=0, description="Seats held for pending invitations before their deadline."
+    )

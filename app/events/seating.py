@@ -5,17 +5,32 @@ come with it. The database keeps them (triggers on `registrations`), so nothing
 done under the lock counts, scans or rewrites rows in proportion to the event's
 size: the waitlist's head is one probe of its index, and positions are derived
 when read, outside the lock (`app.models.waitlist`).
+
+Invitations hold seats (`held`) until their deadline. Past it a hold no longer
+counts: readers leave lapsed holds out (`lapsed_holds`), and seat decisions
+first release them (`release_lapsed_holds`), which costs as much as there are
+lapsed invitations, not as the event is large; the e-mail worker's chore does
+the same for events nobody touches.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.mail import notifications
-from app.models import WAITLIST_ORDER, Event, EventCounters, Registration, RegistrationStatus
+from app.models import (
+    WAITLIST_ORDER,
+    Event,
+    EventCounters,
+    Invitation,
+    InvitationStatus,
+    Registration,
+    RegistrationStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -50,15 +65,61 @@ def seats_of(event: Event, counters: EventCounters) -> Seats:
     )
 
 
-async def seats(session: AsyncSession, event: Event) -> Seats:
-    """The event's figures: one row read by its key."""
+async def seats(session: AsyncSession, event: Event, *, now: datetime | None = None) -> Seats:
+    """The event's figures: one row read by its key. Given `now`, holds past their
+    deadline are left out (`lapsed_holds`), as they no longer count."""
     query = select(EventCounters).where(EventCounters.event_id == event.id)
     counters = (await session.scalars(query.execution_options(populate_existing=True))).one()
-    return seats_of(event, counters)
+    figures = seats_of(event, counters)
+    if now is not None and figures.held:
+        figures = replace(figures, held=figures.held - await lapsed_holds(session, event, now))
+    return figures
 
 
-async def seats_left(session: AsyncSession, event: Event) -> int:
-    return (await seats(session, event)).left
+async def seats_left(session: AsyncSession, event: Event, *, now: datetime | None = None) -> int:
+    return (await seats(session, event, now=now)).left
+
+
+def _lapsed(event: Event, now: datetime) -> list[Any]:
+    """The event's pending invitations past their deadline: a range of their index."""
+    return [
+        Invitation.event_id == event.id,
+        Invitation.status == InvitationStatus.pending,
+        Invitation.respond_by < now,
+    ]
+
+
+async def lapsed_holds(session: AsyncSession, event: Event, now: datetime) -> int:
+    """Seats still in `held` for invitations whose deadline has passed (not yet released)."""
+    query = select(func.coalesce(func.sum(Invitation.seats_held), 0)).where(*_lapsed(event, now))
+    return int(await session.scalar(query) or 0)
+
+
+async def release_lapsed_holds(session: AsyncSession, *, event: Event, now: datetime) -> int:
+    """Under the event's lock: mark its pending invitations past their deadline `expired`
+    (the trigger takes their holds off `held`) and give the freed seats to the
+    waitlist. Returns how many invitations lapsed; costs as much as they are many.
+
+    The invitations' transition table (`app.invitations.transitions`) names this
+    move `expire`; it needs no role and no answer, only the clock.
+    """
+    lapsed = (
+        select(Invitation.id, Invitation.seats_held)
+        .where(*_lapsed(event, now))
+        .with_for_update()
+        .cte("lapsed")
+    )
+    expired = await session.execute(
+        update(Invitation)
+        .where(Invitation.id == lapsed.c.id)
+        .values(status=InvitationStatus.expired, seats_held=0, updated_at=now)
+        .returning(lapsed.c.seats_held)
+        .execution_options(synchronize_session=False)
+    )
+    freed = expired.scalars().all()
+    if any(freed):
+        await fill_free_seats(session, event=event, now=now)
+    return len(freed)
 
 
 async def next_waitlist_order(session: AsyncSession) -> int:

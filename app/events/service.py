@@ -38,7 +38,7 @@ async def read_event(session: AsyncSession, event: Event, now: datetime) -> Even
     return EventRead.model_validate(
         {
             **{key: getattr(event, key) for key in EventRead.model_fields if hasattr(event, key)},
-            "seats_left": await seats_left(session, event),
+            "seats_left": await seats_left(session, event, now=now),
             "registration_open": event.registration_open_at(now),
         }
     )

@@ -1,6 +1,7 @@
 """An event's figures for the organisers' dashboard."""
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -8,13 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.schemas import DailySignups, EventStats
-from app.events.seating import seats_of
+from app.events.seating import lapsed_holds, seats_of
 from app.mail import outbox
 from app.models import (
     AffiliationType,
     Event,
     EventCounters,
     EventTally,
+    Invitation,
+    InvitationStatus,
     Registration,
     RegistrationStatus,
 )
@@ -40,7 +43,19 @@ def _per_day(quarters: dict[str, int], timezone: str) -> dict[date, int]:
     return days
 
 
-async def event_stats(session: AsyncSession, event: Event) -> EventStats:
+async def _invitations(session: AsyncSession, event: Event) -> dict[InvitationStatus, int]:
+    query = (
+        select(Invitation.status, func.count())
+        .where(Invitation.event_id == event.id)
+        .group_by(Invitation.status)
+    )
+    counts = {status: 0 for status in InvitationStatus}
+    for status, count in await session.execute(query):
+        counts[status] = count
+    return counts
+
+
+async def event_stats(session: AsyncSession, event: Event, *, now: datetime) -> EventStats:
     """Statuses count every registration; affiliation and country count the active ones.
 
     `checked_in` counts confirmed registrations that have arrived: a check-in of a
@@ -61,6 +76,9 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
         )
     )
     seats = seats_of(event, figures)
+    if seats.held:
+        # Holds past their deadline no longer count, though not yet released.
+        seats = replace(seats, held=seats.held - await lapsed_holds(session, event, now))
     return EventStats(
         capacity=event.capacity,
         seats_left=seats.left,
@@ -77,6 +95,8 @@ async def event_stats(session: AsyncSession, event: Event) -> EventStats:
         },
         signups_per_day=[DailySignups(date=d, count=n) for d, n in sorted(per_day.items())],
         emails_by_state=await outbox.count_by_state(session, event.id),
+        invitations=await _invitations(session, event),
+        seats_held=seats.held,
     )
 
 

@@ -65,6 +65,27 @@ class InvalidTransition(AppError):
     code = "invalid_transition"
 
 
+class InvitationRequired(AppError):
+    """A public sign-up to an `invitation_only` event."""
+
+    status_code = 409
+    code = "invitation_required"
+
+
+class InvitationExpired(AppError):
+    """An answer to an invitation after its `respond_by`."""
+
+    status_code = 409
+    code = "invitation_expired"
+
+
+class AlreadyInvited(AppError):
+    """The e-mail has a pending or accepted invitation to the event already."""
+
+    status_code = 409
+    code = "already_invited"
+
+
 class VerificationExpired(AppError):
     """The link confirming a sign-up's address is past its 24 hours."""
 

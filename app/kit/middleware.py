@@ -1,5 +1,6 @@
 """ASGI middleware."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -57,15 +58,25 @@ class BodySizeLimit(RefusingMiddleware):
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, page_refusal: PageRefusal | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        page_refusal: PageRefusal | None = None,
+        larger: tuple[re.Pattern[str], int] | None = None,
     ) -> None:
         super().__init__(app, page_refusal)
         self.max_bytes = max_bytes
+        self.larger = larger
+        """Paths matching the pattern (an import of many rows) may send up to its bytes."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.max_bytes
+        if self.larger is not None and self.larger[0].fullmatch(scope["path"]):
+            limit = self.larger[1]
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
 
         received = 0
@@ -76,7 +87,7 @@ class BodySizeLimit(RefusingMiddleware):
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -86,20 +97,20 @@ class BodySizeLimit(RefusingMiddleware):
             if not too_large:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
 
         try:
             await self.app(scope, counting_receive, replacing_send)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         await self.refuse(
             scope,
             receive,
             send,
             error_body(
-                f"The request body is larger than {self.max_bytes // 1024} KiB.",
+                f"The request body is larger than {limit // 1024} KiB.",
                 "payload_too_large",
             ),
             status_code=413,

@@ -76,6 +76,20 @@ COMMON_TEXTS: Mapping[str, str] = {
     ),
 }
 
+# What an invitation (or one passed on) says besides its lead: how to answer, by when.
+_ANSWER_TEXTS: Mapping[str, str] = {
+    "manage_intro": N_(
+        "To accept, to decline, or to send a colleague in your place, use your personal link:"
+    ),
+    "manage_button": N_("Answer the invitation"),
+    "companions_note": N_(
+        "You may bring up to {companions} named guest(s); name them when you accept."
+    ),
+    "personal_note": N_("A note from the organisers:"),
+    "held_note": N_("Your seat is held for you until {deadline}; please answer by then."),
+    "deadline_note": N_("Please answer by {deadline}."),
+}
+
 # Each kind's own texts: `subject` and `lead`, and any common text it says otherwise.
 KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
     MailKind.confirmed: {
@@ -150,6 +164,39 @@ KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
         ),
         "manage_button": N_("Confirm your registration"),
     },
+    # Invitations (`app.mail.invitations`). Placeholders besides the common ones:
+    # {deadline} (in the venue's time), {companions} (guests the invitee may bring),
+    # {other} (the delegate, or the delegator).
+    MailKind.invitation: {
+        "subject": N_("Invitation: {title}"),
+        "lead": N_(
+            "The organisers have the pleasure of inviting you to “{title}”. Please let them"
+            " know whether you will attend."
+        ),
+        **_ANSWER_TEXTS,
+    },
+    MailKind.delegate_invitation: {
+        "subject": N_("Invitation passed on to you: {title}"),
+        "lead": N_(
+            "{other} has passed their invitation to “{title}” on to you: the organisers"
+            " invite you in their place. Please let them know whether you will attend."
+        ),
+        **_ANSWER_TEXTS,
+    },
+    MailKind.invitation_declined: {
+        "subject": N_("Invitation declined: {title}"),
+        "lead": N_(
+            "You have declined the invitation to “{title}”. Thank you for letting the"
+            " organisers know."
+        ),
+    },
+    MailKind.invitation_delegated: {
+        "subject": N_("Invitation passed on: {title}"),
+        "lead": N_(
+            "You have passed your invitation to “{title}” on to {other}, who has been sent an"
+            " invitation of their own. Thank you for letting the organisers know."
+        ),
+    },
 }
 
 
@@ -205,6 +252,19 @@ def texts(language: str, kind: MailKind, **values: object) -> dict[str, str]:
 # Chinese sets its commas and brackets full width, Arabic its own comma.
 _COMMAS = {"zh": "，", "ar": "، "}
 _BRACKETS = {"zh": ("（", "）")}
+
+
+def moment_time(moment: datetime, zone_name: str, language: str) -> str:
+    """E.g. "Friday, 27 September 2013, 23:59 (Eastern Daylight Time)": one moment in the
+    venue's time zone (an invitation's deadline), in the registrant's language."""
+    language = mail_language(language)
+    locale = _FORMAT_LOCALES.get(language, language)
+    local = moment.astimezone(ZoneInfo(zone_name))
+    comma = _COMMAS.get(language, ", ")
+    opening, closing = _BRACKETS.get(language, (" (", ")"))
+    day = format_date(local, "full", locale=locale)
+    zone_label = get_timezone_name(local, "long", locale=locale)
+    return f"{day}{comma}{format_time(local, 'short', locale=locale)}{opening}{zone_label}{closing}"
 
 
 def event_time(starts_at: datetime, ends_at: datetime, zone_name: str, language: str) -> str:

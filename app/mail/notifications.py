@@ -68,6 +68,22 @@ async def registration_received(
     )
 
 
+async def companion_registered(
+    session: AsyncSession, *, registration: Registration, now: datetime
+) -> None:
+    """An invitee's named guest has a seat (or a waitlist place): their ticket and
+    calendar entry go to the invitee's address (theirs too), with no manage link:
+    the invitee manages their companions."""
+    await enqueue(
+        session,
+        kind=_KIND_FOR_STATUS[registration.status],
+        registration=registration,
+        now=now,
+        calendar_method=_calendar_for(registration),
+        waitlist_position=registration.known_waitlist_position,
+    )
+
+
 async def manage_link_requested(
     session: AsyncSession, *, registration: Registration, now: datetime
 ) -> datetime | None:

@@ -164,6 +164,9 @@ class Pending:
     calendar_method: str | None
     waitlist_position: int | None
     manage_token: str | None
+    invitation_id: uuid.UUID | None = None
+    """For a message about an invitation (`app.mail.invitations`), instead of a registration."""
+    rsvp_token: str | None = None
 
 
 async def claim_due(
@@ -211,6 +214,8 @@ CLAIM_COLUMNS = (
     OutboxMessage.calendar_method,
     OutboxMessage.waitlist_position,
     OutboxMessage.manage_token,
+    OutboxMessage.invitation_id,
+    OutboxMessage.rsvp_token,
 )
 
 
@@ -233,6 +238,8 @@ def claimed_from(row: Any) -> Claimed:
             calendar_method=row.calendar_method,
             waitlist_position=row.waitlist_position,
             manage_token=row.manage_token,
+            invitation_id=row.invitation_id,
+            rsvp_token=row.rsvp_token,
         ),
     )
 
@@ -302,7 +309,7 @@ async def settle(
 ) -> DeliveryState:
     """Record one attempt: sent, retried later, or failed for good.
 
-    Sent and failed rows lose their manage token and any body: the link is a secret.
+    Sent and failed rows lose their manage or RSVP token and any body: the link is a secret.
     Nothing is recorded if the claim's lease ran out and another worker claimed
     the row since: the outcome is that worker's to record.
     """
@@ -310,10 +317,10 @@ async def settle(
     values: dict[str, object] = {"attempts": attempts, "claimed_until": None, "last_error": error}
     if error is None:
         state = DeliveryState.sent
-        values |= {"sent_at": now, "body": None, "manage_token": None}
+        values |= {"sent_at": now, "body": None, "manage_token": None, "rsvp_token": None}
     elif permanent or attempts >= max_attempts:
         state = DeliveryState.failed
-        values |= {"body": None, "manage_token": None}
+        values |= {"body": None, "manage_token": None, "rsvp_token": None}
     else:
         state = DeliveryState.pending
         values["next_attempt_at"] = now + retry_delay(attempts)

@@ -7,8 +7,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import select
@@ -23,9 +25,10 @@ from app.kit.secrets import signing_key
 from app.mail.calendar import build_calendar
 from app.mail.compose import CalendarFile, Letter, compose
 from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
-from app.mail.outbox import Claimed, claim_due, renew_claim, settle
+from app.mail.invitations.letters import load_invitations, render_invitation
+from app.mail.outbox import Claimed, Pending, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
-from app.models import Registration, RegistrationStatus
+from app.models import Invitation, Registration, RegistrationStatus
 from app.models.waitlist import load_positions
 from app.tickets.code import ticket_code
 
@@ -38,6 +41,16 @@ Chores = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[None]]
 CHORES_INTERVAL_SECONDS = 300.0
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """A job the worker runs every `every_seconds` besides sending (such as expiring
+    invitations past their deadline), apart from the sending itself: its failure
+    is logged and does not stop the sending."""
+
+    every_seconds: float
+    run: Chores
+
+
 # Rendering: queued rows become messages here, when the sender sends them (not in
 # the request). The registrations of a claimed batch are loaded in one query
 # (`load_recipients`), then each message (text, HTML, `.ics`) is rendered just
@@ -45,34 +58,39 @@ CHORES_INTERVAL_SECONDS = 300.0
 # rendered again after a crash is the same message.
 
 
-async def load_recipients(
-    session: AsyncSession, batch: Sequence[Claimed]
-) -> dict[uuid.UUID, Registration]:
-    """The registrations (events loaded) the batch's messages are about, by id, with
-    their current waitlist positions (for waitlist messages that did not store one)."""
+Recipients = dict[uuid.UUID, Registration | Invitation]
+"""What a batch's messages are about, by id: registrations, and invitations."""
+
+
+async def load_recipients(session: AsyncSession, batch: Sequence[Claimed]) -> Recipients:
+    """The registrations and invitations (events loaded) the batch's messages are about,
+    by id, registrations with their current waitlist positions (for waitlist messages
+    that did not store one)."""
+    invited = {row.what.invitation_id for row in batch if row.what and row.what.invitation_id}
+    found: Recipients = dict(await load_invitations(session, invited))
     ids = {row.what.registration_id for row in batch if row.what and row.what.registration_id}
     if not ids:
-        return {}
+        return found
     query = (
         select(Registration)
         .options(joinedload(Registration.event, innerjoin=True))
         .where(Registration.id.in_(ids))
     )
-    found = {registration.id: registration for registration in await session.scalars(query)}
-    await load_positions(session, found.values())
-    return found
+    registrations = list(await session.scalars(query))
+    await load_positions(session, registrations)
+    return found | {registration.id: registration for registration in registrations}
 
 
-def render(
-    row: Claimed, recipients: dict[uuid.UUID, Registration], *, settings: Settings, now: datetime
-) -> bytes:
+def render(row: Claimed, recipients: Recipients, *, settings: Settings, now: datetime) -> bytes:
     """The RFC 5322 message of `row`, without Date (added as it is sent)."""
     if row.body is not None:
         return row.body
     what = row.what
     assert what is not None
+    if what.invitation_id is not None:
+        return _as_bytes(_invitation_message(what, recipients, settings=settings), row)
     registration = recipients.get(what.registration_id) if what.registration_id else None
-    if registration is None:
+    if not isinstance(registration, Registration):
         raise DeliveryError("its registration no longer exists", permanent=True)
     if registration.erased_at is not None:
         # Erasure suppresses its unsent rows; one claimed before that is not sent either.
@@ -107,7 +125,30 @@ def render(
             else None
         ),
     )
-    message = compose(letter, sender=settings.mail_from, message_id=what.message_id)
+    return _as_bytes(compose(letter, sender=settings.mail_from, message_id=what.message_id), row)
+
+
+def _invitation_message(
+    what: Pending, recipients: Recipients, *, settings: Settings
+) -> EmailMessage:
+    assert what.invitation_id is not None
+    invitation = recipients.get(what.invitation_id)
+    if not isinstance(invitation, Invitation):
+        raise DeliveryError("its invitation no longer exists", permanent=True)
+    invitations = {key: one for key, one in recipients.items() if isinstance(one, Invitation)}
+    return render_invitation(
+        invitation,
+        invitations,
+        kind=what.kind,
+        language=what.language,
+        rsvp_token=what.rsvp_token,
+        base_url=settings.base_url,
+        sender=settings.mail_from,
+        message_id=what.message_id,
+    )
+
+
+def _as_bytes(message: EmailMessage, row: Claimed) -> bytes:
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.
     utf8 = needs_smtputf8(row.recipient)
     return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
@@ -201,9 +242,11 @@ async def run_worker(
     clock: Clock,
     stop: asyncio.Event,
     chores: Chores | None = None,
+    periodic: Sequence[Periodic] = (),
 ) -> None:
     """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
-    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.privacy.housekeeping.housekeep`).
+    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.privacy.housekeeping.housekeep`),
+    and each `periodic` job at its own interval (`app.invitations.expiry`).
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
     and the worker tries again after an exponential back-off (`backoff_seconds`); it
@@ -213,7 +256,12 @@ async def run_worker(
     log.info("e-mail worker started")
     failures = 0
     chores_due = 0.0
+    periodic_due = [0.0] * len(periodic)
     while not stop.is_set():
+        for n, job in enumerate(periodic):
+            if time.monotonic() >= periodic_due[n]:
+                periodic_due[n] = time.monotonic() + job.every_seconds
+                await _run_periodic(job, sessionmaker, clock)
         try:
             if chores is not None and time.monotonic() >= chores_due:
                 await chores(sessionmaker, clock.now())
@@ -246,7 +294,22 @@ async def run_worker(
     log.info("e-mail worker stopped")
 
 
-async def serve_worker(settings: Settings, *, chores: Chores | None = None) -> None:
+async def _run_periodic(
+    job: Periodic, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    try:
+        await job.run(sessionmaker, clock.now())
+    except Exception as exc:
+        told = _failure(exc, sessionmaker)
+        if told is None:
+            log.exception("e-mail worker: periodic job %s failed", job.run.__qualname__)
+        else:
+            log.warning("e-mail worker: periodic job %s failed: %s", job.run.__qualname__, told)
+
+
+async def serve_worker(
+    settings: Settings, *, chores: Chores | None = None, periodic: Sequence[Periodic] = ()
+) -> None:
     """`rsvp worker`: a sender of its own, stopped cleanly by SIGTERM or SIGINT."""
     engine = create_engine(resolve_database_url(settings), pool_size=2)
     stop = asyncio.Event()
@@ -261,6 +324,7 @@ async def serve_worker(settings: Settings, *, chores: Chores | None = None) -> N
             clock=SystemClock(),
             stop=stop,
             chores=chores,
+            periodic=periodic,
         )
     finally:
         await engine.dispose()

@@ -3,13 +3,15 @@
 from app.models.audit import AuditEntry
 from app.models.event import Event
 from app.models.event_counters import EventCounters, EventTally
+from app.models.invitations import ANSWERABLE_SQL, Access, Invitation, InvitationStatus
 from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole, TokenKind
-from app.models.outbox import DeliveryState, MailKind, OutboxMessage
+from app.models.outbox import INVITATION_KINDS, DeliveryState, MailKind, OutboxMessage
 from app.models.rate_limit import RateLimitHit
 from app.models.registration import (
     ACTIVE_SQL,
     ACTIVE_STATUSES,
+    UNIQUE_ACTIVE_SQL,
     WAITLIST_ORDER,
     AffiliationType,
     Language,
@@ -21,7 +23,11 @@ from app.models.registration import (
 __all__ = [
     "ACTIVE_SQL",
     "ACTIVE_STATUSES",
+    "ANSWERABLE_SQL",
+    "INVITATION_KINDS",
+    "UNIQUE_ACTIVE_SQL",
     "WAITLIST_ORDER",
+    "Access",
     "AccessToken",
     "AffiliationType",
     "AuditEntry",
@@ -29,6 +35,8 @@ __all__ = [
     "Event",
     "EventCounters",
     "EventTally",
+    "Invitation",
+    "InvitationStatus",
     "Language",
     "MailKind",
     "ManageToken",

@@ -15,6 +15,7 @@ class Event(Base):
             "max_per_organisation IS NULL OR max_per_organisation > 0",
             name="max_per_organisation_positive",
         ),
+        CheckConstraint("access IN ('public', 'invitation_only')", name="access_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,6 +29,9 @@ class Event(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     approval_required: Mapped[bool] = mapped_column(default=False)
+    # `public` or `invitation_only` (`app.models.invitations.Access`): the latter
+    # refuses public sign-ups (409 invitation_required).
+    access: Mapped[str] = mapped_column(String(32), default="public", server_default="public")
     # Double opt-in: a sign-up takes a seat only once its address is confirmed.
     email_verification: Mapped[bool] = mapped_column(default=False, server_default=false())
     registration_opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

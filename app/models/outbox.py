@@ -33,6 +33,22 @@ class MailKind(StrEnum):
     event_changed = "event_changed"
     event_cancelled = "event_cancelled"
     verify_email = "verify_email"
+    # About an invitation (`invitation_id`), not a registration.
+    invitation = "invitation"
+    delegate_invitation = "delegate_invitation"
+    invitation_declined = "invitation_declined"
+    invitation_delegated = "invitation_delegated"
+
+
+# The kinds whose row names an invitation (and carries its RSVP token until sent).
+INVITATION_KINDS = frozenset(
+    {
+        MailKind.invitation,
+        MailKind.delegate_invitation,
+        MailKind.invitation_declined,
+        MailKind.invitation_delegated,
+    }
+)
 
 
 class DeliveryState(StrEnum):
@@ -53,6 +69,12 @@ class OutboxMessage(Base):
             postgresql_where=text("state = 'pending'"),
         ),
         Index("ix_email_outbox_registration", "registration_id", "created_at"),
+        Index(
+            "ix_email_outbox_invitation",
+            "invitation_id",
+            "created_at",
+            postgresql_where=text("invitation_id IS NOT NULL"),
+        ),
         Index("ix_email_outbox_event_state", "event_id", "state"),
         # The per-recipient cap's count (`app.abuse.recipient_cap`).
         Index(
@@ -67,6 +89,10 @@ class OutboxMessage(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     registration_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL")
+    )
+    # A message about an invitation (INVITATION_KINDS) names it instead.
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL")
     )
     kind: Mapped[MailKind] = mapped_column(sql_enum(MailKind, "mail_kind"))
     recipient: Mapped[str] = mapped_column(String(254))
@@ -85,6 +111,8 @@ class OutboxMessage(Base):
     # The manage link's token in clear, for the message's link; set to NULL once
     # the row is sent or failed, so the secret does not outlive its sending.
     manage_token: Mapped[str | None] = mapped_column(Text)
+    # The RSVP link's token of an invitation message, in clear until sent, like manage_token.
+    rsvp_token: Mapped[str | None] = mapped_column(Text)
     # A message rendered when queued (rows from before render-at-send); dropped
     # with the token once sent or failed.
     body: Mapped[bytes | None] = mapped_column(LargeBinary)

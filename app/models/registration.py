@@ -79,6 +79,9 @@ def _enum(enum: type[StrEnum], name: str) -> Enum:
 
 
 ACTIVE_SQL = "status IN ('confirmed', 'waitlisted', 'pending_approval')"
+# What the one-active-registration-per-e-mail index covers: active registrants in their
+# own name. A companion (an invitee's named guest) shares the invitee's e-mail address.
+UNIQUE_ACTIVE_SQL = f"{ACTIVE_SQL} AND companion_of IS NULL"
 
 
 class Registration(Base):
@@ -91,7 +94,7 @@ class Registration(Base):
             "event_id",
             func.lower(text("email")),
             unique=True,
-            postgresql_where=text(ACTIVE_SQL),
+            postgresql_where=text(UNIQUE_ACTIVE_SQL),
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
         Index("ix_registrations_event_signup_seq", "event_id", "signup_seq"),
@@ -116,6 +119,12 @@ class Registration(Base):
             "event_id",
             "organisation_key",
             postgresql_where=text(ACTIVE_SQL),
+        ),
+        # An invitee's companions, for their manage page and cancellation.
+        Index(
+            "ix_registrations_companion_of",
+            "companion_of",
+            postgresql_where=text("companion_of IS NOT NULL"),
         ),
         CheckConstraint(
             "(status = 'waitlisted') = (waitlist_order IS NOT NULL)",
@@ -163,6 +172,16 @@ class Registration(Base):
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when the registrant had their personal data erased (`app.privacy.data`).
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The invitation this registration answered (`app.invitations`), for the invitee
+    # and their companions; null for public sign-ups.
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL", use_alter=True)
+    )
+    # A companion (a named guest of an invitee) points at the invitee's registration;
+    # it has its own ticket and seat, and the invitee's e-mail address.
+    companion_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE")
+    )
 
     event: Mapped[Event] = relationship(lazy="raise")
 

@@ -41,7 +41,7 @@ class RegistrationFilters(BaseModel):
     )
 
 
-def _like_escape(value: str) -> str:
+def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -62,7 +62,7 @@ def apply_filters(query: AnySelect, filters: RegistrationFilters) -> AnySelect:
         checked = Registration.checked_in_at.is_not(None)
         query = query.where(checked if filters.checked_in else ~checked)
     for word in fold(filters.q or "").split():
-        query = query.where(Registration.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+        query = query.where(Registration.search_text.like(f"%{like_escape(word)}%", escape="\\"))
     return query
 
 

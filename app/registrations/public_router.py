@@ -108,7 +108,11 @@ async def read_own_registration(
 ) -> RegistrantRead:
     registration = await registrations.get_by_token(session, token)
     return RegistrantRead.build(
-        registration, token=token, base_url=settings.base_url, ticket_key=key
+        registration,
+        token=token,
+        base_url=settings.base_url,
+        ticket_key=key,
+        companions=await registrations.companions_of(session, registration),
     )
 
 
@@ -145,7 +149,11 @@ async def cancel_own_registration(
 ) -> RegistrantRead:
     registration = await registrations.cancel_by_token(session, token=token, now=clock.now())
     return RegistrantRead.build(
-        registration, token=token, base_url=settings.base_url, ticket_key=key
+        registration,
+        token=token,
+        base_url=settings.base_url,
+        ticket_key=key,
+        companions=await registrations.companions_of(session, registration),
     )
 
 

@@ -1,6 +1,7 @@
 """What the API accepts and answers about registrations, for registrants and organisers."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import (
@@ -110,6 +111,25 @@ class RegistrationRead(BaseModel):
     checked_in_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    invitation_id: uuid.UUID | None = Field(
+        default=None, description="The invitation this registration answered, if any."
+    )
+    companion_of: uuid.UUID | None = Field(
+        default=None, description="For an invitee's named guest: the invitee's registration id."
+    )
+
+
+class CompanionRead(BaseModel):
+    """An invitee's named guest, as the invitee's own view lists them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    given_name: str
+    family_name: str
+    has_un_grounds_pass: bool
+    status: RegistrationStatus
+    ticket_code: str | None = Field(description="The guest's own ticket code; set once confirmed.")
 
 
 class RegistrantRead(RegistrationRead):
@@ -117,19 +137,43 @@ class RegistrantRead(RegistrationRead):
 
     manage_url: str
     ticket_code: str | None = Field(description="The QR ticket's code; set once confirmed.")
+    companions: list[CompanionRead] = Field(
+        default=[],
+        description="An invitee's named guests (each with a seat and ticket of their own).",
+    )
 
     @classmethod
     def build(
-        cls, registration: object, *, token: str, base_url: str, ticket_key: str
+        cls,
+        registration: object,
+        *,
+        token: str,
+        base_url: str,
+        ticket_key: str,
+        companions: Sequence[object] = (),
     ) -> "RegistrantRead":
-        """`ticket_key` is the app's signing key, which keys the ticket code."""
+        """`ticket_key` is the app's signing key, which keys the ticket codes."""
         base = RegistrationRead.model_validate(registration)
-        confirmed = base.status == RegistrationStatus.confirmed
         return cls(
             **base.model_dump(),
             manage_url=f"{base_url}/r/{token}",
-            ticket_code=ticket_code(base.id, ticket_key) if confirmed else None,
+            ticket_code=_code(base, ticket_key),
+            companions=[
+                CompanionRead(
+                    **RegistrationRead.model_validate(one).model_dump(
+                        include={"id", "given_name", "family_name", "has_un_grounds_pass"}
+                        | {"status"}
+                    ),
+                    ticket_code=_code(RegistrationRead.model_validate(one), ticket_key),
+                )
+                for one in companions
+            ],
         )
+
+
+def _code(registration: RegistrationRead, ticket_key: str) -> str | None:
+    confirmed = registration.status == RegistrationStatus.confirmed
+    return ticket_code(registration.id, ticket_key) if confirmed else None
 
 
 class RegistrationPage(BaseModel):

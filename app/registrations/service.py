@@ -11,12 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.events.seating import Seats, fill_free_seats, next_waitlist_order, seats, seats_of
+from app.events.seating import (
+    Seats,
+    fill_free_seats,
+    next_waitlist_order,
+    release_lapsed_holds,
+    seats,
+    seats_of,
+)
 from app.events.service import get_event
 from app.kit.errors import (
     EventFull,
     InvalidToken,
     InvalidTransition,
+    InvitationRequired,
     NotFound,
     OrgLimitReached,
     RegistrationClosed,
@@ -27,9 +35,10 @@ from app.kit.text import fold, organisation_key
 from app.mail import notifications
 from app.mail.manage_links import add_manage_token
 from app.models import (
-    ACTIVE_SQL,
     ACTIVE_STATUSES,
+    UNIQUE_ACTIVE_SQL,
     WAITLIST_ORDER,
+    Access,
     Event,
     EventCounters,
     ManageToken,
@@ -87,6 +96,8 @@ def _by_email(event: Event, email: str, *conditions: Any) -> Select[Registration
             # The database lower-cases both sides, exactly as the unique index does
             # (Python's lower() differs for some letters, such as the Turkish İ).
             func.lower(Registration.email) == func.lower(email),
+            # A companion has the invitee's address, not a registration in its own name.
+            Registration.companion_of.is_(None),
             *conditions,
         )
     )
@@ -100,9 +111,15 @@ async def find_active_by_email(
 
 
 async def check_org_limit(
-    session: AsyncSession, event: Event, key: str, *, excluding: Registration | None = None
+    session: AsyncSession,
+    event: Event,
+    key: str,
+    *,
+    excluding: Registration | None = None,
+    adding: int = 1,
 ) -> None:
-    """At most `max_per_organisation` active registrations per organisation.
+    """At most `max_per_organisation` active registrations per organisation, once
+    `adding` more are made (an invitee with companions adds several).
 
     Counts at most that many rows (through the organisation index), so the check
     costs no more as the event grows.
@@ -121,7 +138,8 @@ async def check_org_limit(
     )
     if excluding is not None:
         same = same.where(Registration.id != excluding.id)
-    if (await session.scalar(select(func.count()).select_from(same.subquery())) or 0) >= limit:
+    taken = await session.scalar(select(func.count()).select_from(same.subquery())) or 0
+    if taken + adding > limit:
         raise OrgLimitReached(
             f"This event takes at most {limit} registration(s) per organisation, "
             "and your organisation has reached it. Please contact the organisers."
@@ -148,6 +166,7 @@ async def _find_active(session: AsyncSession, event_slug: str, email: str) -> Re
             Event.slug == event_slug,
             func.lower(Registration.email) == func.lower(email),
             Registration.status.in_(ACTIVE_STATUSES),
+            Registration.companion_of.is_(None),
         )
     )
     return (await session.scalars(query)).first()
@@ -262,6 +281,12 @@ async def register(
     event, seats = await _lock_event(session, event_slug)
     if not event.registration_open_at(now):
         raise RegistrationClosed("Registration for this event is not open.")
+    if event.access == Access.invitation_only:
+        raise InvitationRequired("This event is by invitation only.")
+    if seats.held and await release_lapsed_holds(session, event=event, now=now):
+        # Invitations past their deadline held seats: now free (the waitlist first).
+        counters = await session.get_one(EventCounters, event.id, populate_existing=True)
+        seats = seats_of(event, counters)
     if event.email_verification:
         return await _sign_up_unverified(session, event, data, now=now, ticket_key=ticket_key)
     await check_org_limit(session, event, values["organisation_key"])
@@ -278,7 +303,7 @@ async def register(
         # The partial unique index is the last word on duplicates.
         .on_conflict_do_nothing(
             index_elements=[Registration.event_id, func.lower(Registration.email)],
-            index_where=text(ACTIVE_SQL),
+            index_where=text(UNIQUE_ACTIVE_SQL),
         )
         .returning(Registration.signup_seq, Registration.waitlist_order)
     )
@@ -430,16 +455,44 @@ async def _lock_registration(session: AsyncSession, registration: Registration) 
 async def cancel_registration(
     session: AsyncSession, *, registration: Registration, event: Event, now: datetime
 ) -> list[Registration]:
-    """Cancel; a freed seat goes to the waitlist at once. Returns those promoted."""
-    was = registration.status
-    registration.status = RegistrationStatus.cancelled
-    registration.waitlist_order = None
-    registration.updated_at = now
-    await session.flush()
-    await notifications.status_changed(session, registration=registration, previous=was, now=now)
-    if was == RegistrationStatus.confirmed:
+    """Cancel, with the registrant's companions (an invitee's guests, who come with
+    them); freed seats go to the waitlist at once. Returns those promoted."""
+    companions = await active_companions(session, registration)
+    freed = False
+    for one in [registration, *companions]:
+        was = one.status
+        one.status = RegistrationStatus.cancelled
+        one.waitlist_order = None
+        one.updated_at = now
+        await session.flush()
+        if one is registration:
+            await notifications.status_changed(session, registration=one, previous=was, now=now)
+        freed = freed or was == RegistrationStatus.confirmed
+    if freed:
         return await fill_free_seats(session, event=event, now=now)
     return []
+
+
+async def companions_of(session: AsyncSession, registration: Registration) -> list[Registration]:
+    """An invitee's companions (their named guests), in the order they were named.
+
+    Only a registration that answered an invitation can have any: others cost no query.
+    """
+    if registration.invitation_id is None or registration.companion_of is not None:
+        return []
+    query = (
+        select(Registration)
+        .options(joinedload(Registration.event, innerjoin=True))
+        .where(Registration.companion_of == registration.id)
+        .order_by(Registration.signup_seq)
+    )
+    return list(await session.scalars(query))
+
+
+async def active_companions(
+    session: AsyncSession, registration: Registration
+) -> list[Registration]:
+    return [one for one in await companions_of(session, registration) if one.is_active]
 
 
 def ensure_self_cancellable(registration: Registration) -> None:
