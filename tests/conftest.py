@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.mail",
     "tests.fixtures.dashboard",
+    "tests.fixtures.invitations",
 ]
