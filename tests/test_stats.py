@@ -10,7 +10,13 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ACTIVE_STATUSES, AffiliationType, DeliveryState, RegistrationStatus
+from app.models import (
+    ACTIVE_STATUSES,
+    AffiliationType,
+    DeliveryState,
+    InvitationStatus,
+    RegistrationStatus,
+)
 from tests.fixtures.app import Signup
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import AuthHeaders, MakeEvent, MakeRegistration
@@ -102,6 +108,12 @@ SQL_COUNTS = {
     "emails_by_state": """
         SELECT o.state, count(*) FROM email_outbox o JOIN events e ON e.id = o.event_id
         WHERE e.slug = :slug GROUP BY 1""",
+    "invitations": """
+        SELECT i.status, count(*) FROM invitations i JOIN events e ON e.id = i.event_id
+        WHERE e.slug = :slug GROUP BY 1""",
+    "seats_held": """
+        SELECT 'held', coalesce(sum(i.seats_held), 0) FROM invitations i
+        JOIN events e ON e.id = i.event_id WHERE e.slug = :slug AND i.status = 'pending'""",
 }
 SQL_FIGURES = """
     SELECT e.capacity,
@@ -133,6 +145,8 @@ async def counted_by_sql(session: AsyncSession, slug: str) -> dict[str, Any]:
             {"date": day, "count": n} for day, n in sorted(counts["signups_per_day"].items())
         ],
         "emails_by_state": {s: counts["emails_by_state"].get(s, 0) for s in DeliveryState},
+        "invitations": {s: counts["invitations"].get(s, 0) for s in InvitationStatus},
+        "seats_held": counts["seats_held"]["held"],
     }
 
 
