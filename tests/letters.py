@@ -2,11 +2,20 @@
 
 import base64
 import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from app.mail.compose import CalendarFile, Letter, compose
-from app.models import Event, Language, MailKind, Registration, RegistrationStatus
+from app.models import (
+    Event,
+    Invitation,
+    InvitationStatus,
+    Language,
+    MailKind,
+    Registration,
+    RegistrationStatus,
+)
 from tests.fixtures.factories import event_fields
 
 TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
@@ -86,3 +95,23 @@ def html_with_inline_images(message: EmailMessage) -> str:
             url = f"data:{image.get_content_type()};base64,{base64.b64encode(data).decode()}"
             html = html.replace(f"cid:{cid}", url)
     return html
+
+
+def unsaved_invitation(event: Event, **overrides: Any) -> Invitation:
+    """An invitation to `event` (two companions, a seat held), never stored."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "email": "mayor@barcelona.example",
+        "given_name": "Ada",
+        "family_name": "Colau",
+        "organisation": "City of Barcelona",
+        "language": Language.en,
+        "companions_allowed": 2,
+        "hold_seats": True,
+        "allow_delegation": True,
+        "respond_by": event.starts_at - timedelta(days=7),
+        "status": InvitationStatus.pending,
+    }
+    invitation = Invitation(**(values | overrides))
+    invitation.event = event
+    return invitation

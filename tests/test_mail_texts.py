@@ -19,8 +19,9 @@ from app.mail.i18n import (
     texts,
     written_languages,
 )
-from app.models import Language, MailKind
-from tests.letters import unsaved_event, unsaved_registration
+from app.mail.invitations.letters import compose_invitation
+from app.models import INVITATION_KINDS, Language, MailKind
+from tests.letters import unsaved_event, unsaved_invitation, unsaved_registration
 
 TRANSLATED = [language.value for language in Language if language != Language.en]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -78,7 +79,7 @@ def test_a_registrant_gets_the_catalog_text_not_the_english(language: str) -> No
 
 
 @pytest.mark.parametrize("language", list(Language))
-@pytest.mark.parametrize("kind", list(MailKind))
+@pytest.mark.parametrize("kind", [kind for kind in MailKind if kind not in INVITATION_KINDS])
 def test_every_kind_renders_in_every_language(kind: MailKind, language: Language) -> None:
     event = unsaved_event(title="Local Government & <Migration>", organisers=[])
     registration = unsaved_registration(event, language=language)
@@ -88,6 +89,33 @@ def test_every_kind_renders_in_every_language(kind: MailKind, language: Language
     assert html is not None
     assert "Local Government &amp; &lt;Migration&gt;" in html.get_content()
     assert "{" not in str(message["Subject"])
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("kind", sorted(INVITATION_KINDS))
+def test_every_invitation_kind_renders_in_every_language(
+    kind: MailKind, language: Language
+) -> None:
+    event = unsaved_event(title="Local Government & <Migration>", organisers=[])
+    invitation = unsaved_invitation(event, language=language, message="Welcome & <thanks>")
+    message = compose_invitation(
+        invitation,
+        kind=kind,
+        language=language,
+        rsvp_url="http://rsvp.test/i/x",
+        other="Laia Bonet",
+        sender="noreply@rsvp.test",
+        message_id="<1@rsvp.test>",
+    )
+    html = message.get_body(("html",))
+    assert html is not None
+    assert "Local Government &amp; &lt;Migration&gt;" in html.get_content()
+    assert "{" not in str(message["Subject"])
+    text = message.get_body(("plain",))
+    assert text is not None
+    with_link = kind in (MailKind.invitation, MailKind.delegate_invitation)
+    assert ("http://rsvp.test/i/x" in text.get_content()) == with_link
+    assert ("Welcome & <thanks>" in text.get_content()) == with_link
 
 
 def test_an_event_over_midnight_shows_both_days() -> None:

@@ -16,10 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.invitations.schemas import InvitationCreate
+from app.invitations.service import create_invitations
 from app.registrations.transitions import Action
 from app.tickets.code import ticket_code
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import AuthHeaders, MakeRegistration
+from tests.fixtures.invitations import invitation_body
 
 ROLES = ["viewer", "staff", "owner"]
 BAD_TOKENS = ["no token", "unknown token", "expired token", "revoked token"]
@@ -50,6 +53,7 @@ class Endpoint:
 
 
 REG = "/api/admin/events/side-event/registrations/{id}"
+INV = "/api/admin/events/side-event/invitations"
 ENDPOINTS = [
     Endpoint("POST", "/api/auth/logout", "viewer", success=204),
     Endpoint("GET", "/api/admin/events", "viewer"),
@@ -72,6 +76,17 @@ ENDPOINTS = [
     Endpoint("POST", "/api/admin/events/side-event/cancel", "owner"),
     Endpoint("GET", "/api/admin/events/side-event/registrations.csv", "viewer"),
     Endpoint("GET", "/api/admin/events/side-event/security-list.xlsx", "viewer"),
+    Endpoint("POST", INV, "owner", success=201, body=invitation_body(email="new@example.org")),
+    Endpoint("GET", INV, "viewer"),
+    Endpoint("GET", f"{INV}/{{invitation}}", "viewer"),
+    Endpoint("POST", f"{INV}/{{invitation}}/resend", "owner"),
+    Endpoint("POST", f"{INV}/{{invitation}}/revoke", "owner"),
+    Endpoint(
+        "POST",
+        f"{INV}/{{invitation}}/extend",
+        "owner",
+        body={"respond_by": "2013-09-30T12:00:00+00:00"},
+    ),
 ]
 
 
@@ -113,7 +128,14 @@ def _fill(value: Any, **names: str) -> Any:
 
 
 # What an organiser request may change; a refused one must leave all of it as it was.
-CHANGEABLE = ["events", "registrations", "email_outbox", "audit_entries", "manage_tokens"]
+CHANGEABLE = [
+    "events",
+    "registrations",
+    "email_outbox",
+    "audit_entries",
+    "manage_tokens",
+    "invitations",
+]
 
 
 async def stored_data(sessionmaker: async_sessionmaker[AsyncSession]) -> list[list[str]]:
@@ -140,7 +162,12 @@ async def test_endpoint_answers_as_the_role_table_says(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     registration, _ = await make_registration(endpoint.stage)
-    names = {"id": str(registration.id), "ticket": ticket_code(registration.id, ticket_key)}
+    invitation = await _invitation(sessionmaker, clock)
+    names = {
+        "id": str(registration.id),
+        "ticket": ticket_code(registration.id, ticket_key),
+        "invitation": str(invitation),
+    }
     headers = await credential_headers(credential, auth_headers, client, clock, settings)
     before = await stored_data(sessionmaker)
 
@@ -164,10 +191,28 @@ async def test_endpoint_answers_as_the_role_table_says(
 
 def route_of(endpoint: Endpoint) -> tuple[str, str]:
     """The endpoint's route as the OpenAPI document names it, e.g. .../{slug}/stats."""
-    path = endpoint.path.replace("side-event", "{slug}").replace("{id}", "{registration_id}")
-    return endpoint.method, re.sub(
-        r"\{registration_id\}/[a-z-]+$", "{registration_id}/{action}", path
+    path = (
+        endpoint.path.replace("side-event", "{slug}")
+        .replace("{id}", "{registration_id}")
+        .replace("{invitation}", "{invitation_id}")
     )
+    return endpoint.method, re.sub(
+        r"\{(registration|invitation)_id\}/[a-z-]+$", r"{\1_id}/{action}", path
+    )
+
+
+async def _invitation(sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock) -> Any:
+    """A pending invitation to the side-event; its id."""
+    async with sessionmaker() as session, session.begin():
+        made = await create_invitations(
+            session,
+            event_slug="side-event",
+            rows=[InvitationCreate.model_validate(invitation_body())],
+            actor=None,
+            now=clock.now(),
+        )
+    assert isinstance(made, list)
+    return made[0].invitation.id
 
 
 def test_the_walk_covers_every_organiser_route_and_every_action(app: Any) -> None:

@@ -236,7 +236,7 @@ async def create_invitations(
     *,
     event_slug: str,
     rows: Sequence[InvitationCreate],
-    actor: Organiser,
+    actor: Organiser | None,
     now: datetime,
     dry_run: bool = False,
     first_row: int = 1,

@@ -55,6 +55,12 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
         N_("Registration for this event is not open."),
     ),
     "event_full": (N_("This event is full"), N_("There are no places left and no waitlist.")),
+    "invitation_required": (
+        N_("This event is by invitation only"),
+        N_(
+            "If you have been invited, please answer with the personal link in your invitation e-mail."
+        ),
+    ),
     "org_limit_reached": (
         N_("Your organisation has reached its limit"),
         N_(
