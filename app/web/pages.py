@@ -58,7 +58,8 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
     "invitation_required": (
         N_("This event is by invitation only"),
         N_(
-            "If you have been invited, please answer with the personal link in your invitation e-mail."
+            "If you have been invited, please answer with the personal link "
+            "in your invitation e-mail."
         ),
     ),
     "org_limit_reached": (
