@@ -1,6 +1,9 @@
 """Dependency aliases shared by the routers: the session, the clock, the settings, the key,
 the client's address and the rate limits on public writes.
 
+The small ones are `async def` on purpose: FastAPI runs a plain `def` dependency in
+a worker thread, a hop that costs more than what they do.
+
 The signed-in organiser and their role are `app.organisers.dependencies`.
 """
 
@@ -19,29 +22,29 @@ from app.kit.db import get_session
 from app.kit.errors import RateLimited
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_signing_key(request: Request) -> str:
+async def get_signing_key(request: Request) -> str:
     key: str = request.app.state.signing_key
     return key
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     settings: Settings = request.app.state.settings
     return RateLimiter(
         request.app.state.sessionmaker, request.app.state.clock, enabled=settings.rate_limit_enabled
     )
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The peer's address, or the one trusted proxies (FORWARDED_ALLOW_IPS) give for it."""
     settings: Settings = request.app.state.settings
     return request_address(request, settings.forwarded_allow_ips)

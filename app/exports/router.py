@@ -33,7 +33,7 @@ _COLUMNS_HELP = f"Comma-separated, in the order wanted; default all: {', '.join(
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _columns(
+async def _columns(
     columns: Annotated[str | None, Query(max_length=2000, description=_COLUMNS_HELP)] = None,
 ) -> list[str]:
     try:

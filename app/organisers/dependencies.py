@@ -19,7 +19,7 @@ AUTH_ERRORS = error_responses(
 )
 
 
-def get_login_throttle(request: Request, limiter: RateLimiterDep) -> LoginThrottle:
+async def get_login_throttle(request: Request, limiter: RateLimiterDep) -> LoginThrottle:
     settings: Settings = request.app.state.settings
     return LoginThrottle(
         limiter,

@@ -61,7 +61,7 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def registration_filters(
+async def registration_filters(
     status: StatusList = None,
     affiliation_type: AffiliationList = None,
     country: CountryList = None,
