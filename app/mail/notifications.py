@@ -10,13 +10,15 @@ working (`app.mail.manage_links.issue_manage_token`).
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from app.mail.headers import ascii_domain
 from app.mail.manage_links import issue_manage_token
-from app.mail.outbox import enqueue, last_queued
+from app.mail.outbox import Capping, capping, enqueue, last_queued, message_values, queue_values
 from app.models import ACTIVE_STATUSES, Event, MailKind, Registration, RegistrationStatus
 
 MANAGE_LINK_INTERVAL = timedelta(minutes=10)
@@ -57,11 +59,31 @@ async def registration_received(
     session: AsyncSession, *, registration: Registration, manage_token: str, now: datetime
 ) -> None:
     """A new sign-up: confirmed, waitlisted (with position) or pending approval."""
-    await enqueue(
+    capped = await capping(session, ascii_domain(registration.email), now=now)
+    await queue_values(
+        session,
+        received_message(
+            session, registration=registration, manage_token=manage_token, now=now, capped=capped
+        ),
+    )
+
+
+def received_message(
+    session: AsyncSession,
+    *,
+    registration: Registration,
+    manage_token: str,
+    now: datetime,
+    capped: Capping,
+) -> dict[str, Any]:
+    """The outbox row of `registration_received`, the cap looked up already: the
+    sign-up inserts it in the one statement that inserts the registration."""
+    return message_values(
         session,
         kind=_KIND_FOR_STATUS[registration.status],
         registration=registration,
         now=now,
+        capped=capped,
         manage_token=manage_token,
         calendar_method=_calendar_for(registration),
         waitlist_position=registration.known_waitlist_position,

@@ -23,6 +23,32 @@ RETRY_CAP = timedelta(hours=1)
 SUPPRESSED_OVER_CAP = "not sent: this address had its hourly cap of e-mails caused by the public"
 
 
+@dataclass(frozen=True)
+class Capping:
+    """What the per-recipient cap makes of a message about to be queued."""
+
+    key: bytes
+    public: bool
+    suppressed: bool
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "recipient_key": self.key,
+            "public_cause": self.public,
+            "state": DeliveryState.suppressed if self.suppressed else DeliveryState.pending,
+            "last_error": SUPPRESSED_OVER_CAP if self.suppressed else None,
+        }
+
+
+async def capping(session: AsyncSession, recipient: str, *, now: datetime) -> Capping:
+    """What the cap makes of a message to `recipient` now (a sign-up asks before it
+    takes the event's lock, as the answer does not depend on the seats)."""
+    key = recipient_key(recipient)
+    cap = public_cap(session)
+    suppressed = cap is not None and await cap_reached(session, key, cap=cap, now=now)
+    return Capping(key=key, public=cap is not None, suppressed=suppressed)
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -41,53 +67,56 @@ async def enqueue(
     Over the recipient's cap (a publicly caused message, `app.abuse.recipient_cap`)
     the row is recorded `suppressed`, without a manage token, and never sent.
     """
-    settings = session_settings(session)
-    subject = letter_texts(registration.language, kind, registration)["subject"]
-    recipient = ascii_domain(registration.email)
-    capped = await _capping(session, recipient, now=now)
-    await session.execute(
-        insert(OutboxMessage).values(
-            id=uuid.uuid4(),
-            event_id=registration.event.id,
-            registration_id=registration.id,
-            kind=kind,
-            recipient=recipient,
-            subject=subject,
-            message_id=f"<{uuid.uuid4()}@{site_host(settings.base_url)}>",
-            language=registration.language.value,
-            calendar_method=calendar_method,
-            waitlist_position=waitlist_position,
-            manage_token=None if capped.suppressed else manage_token,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            **capped.columns(),
-        )
+    capped = await capping(session, ascii_domain(registration.email), now=now)
+    values = message_values(
+        session,
+        kind=kind,
+        registration=registration,
+        now=now,
+        capped=capped,
+        manage_token=manage_token,
+        calendar_method=calendar_method,
+        waitlist_position=waitlist_position,
     )
+    await queue_values(session, values)
 
 
-@dataclass(frozen=True)
-class _Capping:
-    """What the per-recipient cap makes of a message about to be queued."""
-
-    key: bytes
-    public: bool
-    suppressed: bool
-
-    def columns(self) -> dict[str, object]:
-        return {
-            "recipient_key": self.key,
-            "public_cause": self.public,
-            "state": DeliveryState.suppressed if self.suppressed else DeliveryState.pending,
-            "last_error": SUPPRESSED_OVER_CAP if self.suppressed else None,
-        }
+async def queue_values(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Queue the row `message_values` made."""
+    await session.execute(insert(OutboxMessage).values(values))
 
 
-async def _capping(session: AsyncSession, recipient: str, *, now: datetime) -> _Capping:
-    key = recipient_key(recipient)
-    cap = public_cap(session)
-    suppressed = cap is not None and await cap_reached(session, key, cap=cap, now=now)
-    return _Capping(key=key, public=cap is not None, suppressed=suppressed)
+def message_values(
+    session: AsyncSession,
+    *,
+    kind: MailKind,
+    registration: Registration,
+    now: datetime,
+    capped: Capping,
+    manage_token: str | None = None,
+    calendar_method: str | None = None,
+    waitlist_position: int | None = None,
+) -> dict[str, Any]:
+    """The outbox row's column values for `enqueue`, with the cap already looked up
+    (`capping`): the sign-up inserts them in the statement that inserts its row."""
+    settings = session_settings(session)
+    return {
+        "id": uuid.uuid4(),
+        "event_id": registration.event.id,
+        "registration_id": registration.id,
+        "kind": kind,
+        "recipient": ascii_domain(registration.email),
+        "subject": letter_texts(registration.language, kind, registration)["subject"],
+        "message_id": f"<{uuid.uuid4()}@{site_host(settings.base_url)}>",
+        "language": registration.language.value,
+        "calendar_method": calendar_method,
+        "waitlist_position": waitlist_position,
+        "manage_token": None if capped.suppressed else manage_token,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        **capped.columns(),
+    }
 
 
 async def queue_message(
@@ -107,7 +136,7 @@ async def queue_message(
     recipient = message["To"].addresses[0].addr_spec
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.
     utf8 = needs_smtputf8(recipient)
-    capped = await _capping(session, recipient, now=now)
+    capped = await capping(session, recipient, now=now)
     row = OutboxMessage(
         event_id=event_id,
         registration_id=registration_id,

@@ -1,11 +1,12 @@
 """Registration rules: sign-up, the registrant's own edits and cancellation."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import BindParameter, Select, Table, bindparam, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
@@ -33,7 +34,8 @@ from app.kit.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 from app.kit.secrets import digest, new_token
 from app.kit.text import fold, organisation_key
 from app.mail import notifications
-from app.mail.manage_links import add_manage_token
+from app.mail.headers import ascii_domain
+from app.mail.outbox import capping
 from app.models import (
     ACTIVE_STATUSES,
     UNIQUE_ACTIVE_SQL,
@@ -42,6 +44,7 @@ from app.models import (
     Event,
     EventCounters,
     ManageToken,
+    OutboxMessage,
     Registration,
     RegistrationStatus,
 )
@@ -156,20 +159,23 @@ def initial_status(event: Event, seats: Seats) -> RegistrationStatus:
     raise EventFull("This event is full and has no waitlist.")
 
 
+_ACTIVE_BY_SLUG_AND_EMAIL = (
+    select(Registration)
+    .join(Event, Event.id == Registration.event_id)
+    .options(contains_eager(Registration.event))
+    .where(
+        Event.slug == bindparam("slug"),
+        func.lower(Registration.email) == func.lower(bindparam("email")),
+        Registration.status.in_(ACTIVE_STATUSES),
+        Registration.companion_of.is_(None),
+    )
+)
+
+
 async def _find_active(session: AsyncSession, event_slug: str, email: str) -> Registration | None:
     """The active registration of `email` for the event, by the unique index (no lock)."""
-    query = (
-        select(Registration)
-        .join(Event, Event.id == Registration.event_id)
-        .options(contains_eager(Registration.event))
-        .where(
-            Event.slug == event_slug,
-            func.lower(Registration.email) == func.lower(email),
-            Registration.status.in_(ACTIVE_STATUSES),
-            Registration.companion_of.is_(None),
-        )
-    )
-    return (await session.scalars(query)).first()
+    params = {"slug": event_slug, "email": email}
+    return (await session.scalars(_ACTIVE_BY_SLUG_AND_EMAIL, params)).first()
 
 
 async def _duplicate(session: AsyncSession, existing: Registration, now: datetime) -> Duplicate:
@@ -179,19 +185,74 @@ async def _duplicate(session: AsyncSession, existing: Registration, now: datetim
     return Duplicate(existing=existing, resend_after=resend_after)
 
 
+# Built once: the hot path binds the slug only.
+_EVENT_LOCKED_WITH_COUNTERS = (
+    select(Event, EventCounters)
+    .join(EventCounters, EventCounters.event_id == Event.id)
+    .where(Event.slug == bindparam("slug"))
+    .with_for_update(of=EventCounters)
+    .execution_options(populate_existing=True)
+)
+
+
 async def _lock_event(session: AsyncSession, slug: str) -> tuple[Event, Seats]:
     """The event with its counters, its lock taken: one statement."""
-    query = (
-        select(Event, EventCounters)
-        .join(EventCounters, EventCounters.event_id == Event.id)
-        .where(Event.slug == slug)
-        .with_for_update(of=EventCounters)
-        .execution_options(populate_existing=True)
-    )
-    row = (await session.execute(query)).one_or_none()
+    row = (await session.execute(_EVENT_LOCKED_WITH_COUNTERS, {"slug": slug})).one_or_none()
     if row is None:
         raise NotFound(f"No event with the address '{slug}'.")
     return row[0], seats_of(row[0], row[1])
+
+
+def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
+    """A bound parameter `prefix + name` of the column's type for each column named."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+@functools.cache
+def _sign_up_statement(
+    registration_columns: tuple[str, ...], message_columns: tuple[str, ...], *, waitlisted: bool
+) -> Select[tuple[int, int | None]]:
+    """INSERT the registration, its manage token and its e-mail in ONE statement, so the
+    event's lock is held for one round trip and the commit. Built once per set of
+    columns; the values are bound (`r_` the registration's, `m_` the message's,
+    `token_hash`).
+
+    The registration's INSERT skips an address already active for the event (the
+    partial unique index is the last word on duplicates); then the other two insert
+    nothing either, and the statement returns no row.
+    """
+    registrations = cast(Table, Registration.__table__)
+    signed_up = (
+        pg_insert(registrations)
+        .values(
+            _bound(registrations, "r_", registration_columns)
+            | {"waitlist_order": WAITLIST_ORDER.next_value() if waitlisted else None}
+        )
+        .on_conflict_do_nothing(
+            index_elements=[registrations.c.event_id, func.lower(registrations.c.email)],
+            index_where=text(UNIQUE_ACTIVE_SQL),
+        )
+        .returning(registrations.c.id, registrations.c.signup_seq, registrations.c.waitlist_order)
+        .cte("signed_up")
+    )
+    tokens = cast(Table, ManageToken.__table__)
+    token = insert(tokens).from_select(
+        ["registration_id", "token_hash", "created_at"],
+        select(
+            signed_up.c.id,
+            bindparam("token_hash", type_=tokens.c.token_hash.type),
+            bindparam("r_created_at", type_=tokens.c.created_at.type),
+        ),
+    )
+    messages = cast(Table, OutboxMessage.__table__)
+    message_params = _bound(messages, "m_", message_columns)
+    message = insert(messages).from_select(
+        list(message_columns),
+        select(*message_params.values()).select_from(signed_up),
+    )
+    return select(signed_up.c.signup_seq, signed_up.c.waitlist_order).add_cte(
+        token.cte("token"), message.cte("message")
+    )
 
 
 def new_registration_values(
@@ -277,6 +338,8 @@ async def register(
         return await _duplicate(session, existing, now)
     values = new_registration_values(data, now=now, ticket_key=ticket_key)
     token = new_token()
+    # The recipient's cap on e-mail does not depend on the seats: asked before the lock.
+    capped = await capping(session, ascii_domain(data.email), now=now)
 
     event, seats = await _lock_event(session, event_slug)
     if not event.registration_open_at(now):
@@ -292,41 +355,30 @@ async def register(
     await check_org_limit(session, event, values["organisation_key"])
     status = initial_status(event, seats)
     waitlisted = status == RegistrationStatus.waitlisted
-    inserted = await session.execute(
-        pg_insert(Registration)
-        .values(
-            **values,
-            event_id=event.id,
-            status=status,
-            waitlist_order=WAITLIST_ORDER.next_value() if waitlisted else None,
-        )
-        # The partial unique index is the last word on duplicates.
-        .on_conflict_do_nothing(
-            index_elements=[Registration.event_id, func.lower(Registration.email)],
-            index_where=text(UNIQUE_ACTIVE_SQL),
-        )
-        .returning(Registration.signup_seq, Registration.waitlist_order)
-    )
-    row = inserted.one_or_none()
-    if row is None:
-        # Signed up meanwhile (by a request that committed after our look-up).
-        existing = await _find_active(session, event_slug, data.email)
-        if existing is None:
-            raise RuntimeError("a sign-up conflicted with no active registration")
-        return await _duplicate(session, existing, now)
-    registration = Registration(
-        **values, status=status, signup_seq=row.signup_seq, waitlist_order=row.waitlist_order
-    )
+    registration = Registration(**values, status=status)
     # Set after construction, so the transient row is not cascaded into the session.
     set_committed_value(registration, "event", event)
     set_committed_value(registration, "event_id", event.id)
     if waitlisted:
         # The back of the queue: as many waiting as the counters had, plus this one.
         registration.waitlist_position = seats.waitlisted + 1
-    await add_manage_token(session, registration.id, token, now=now)
-    await notifications.registration_received(
-        session, registration=registration, manage_token=token, now=now
+    message = notifications.received_message(
+        session, registration=registration, manage_token=token, now=now, capped=capped
     )
+    values |= {"event_id": event.id, "status": status}
+    statement = _sign_up_statement(tuple(values), tuple(message), waitlisted=waitlisted)
+    params = {f"r_{name}": value for name, value in values.items()}
+    params |= {f"m_{name}": value for name, value in message.items()}
+    params["token_hash"] = digest(token)
+    row = (await session.execute(statement, params)).one_or_none()
+    if row is None:
+        # Signed up meanwhile (by a request that committed after our look-up).
+        existing = await _find_active(session, event_slug, data.email)
+        if existing is None:
+            raise RuntimeError("a sign-up conflicted with no active registration")
+        return await _duplicate(session, existing, now)
+    set_committed_value(registration, "signup_seq", row.signup_seq)
+    set_committed_value(registration, "waitlist_order", row.waitlist_order)
     return Registered(registration=registration, manage_token=token)
 
 
