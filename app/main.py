@@ -56,7 +56,10 @@ MAIL_WORKER_GRACE_SECONDS = 10
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(resolve_database_url(settings), pool_size=settings.db_pool_size)
+    # No ping before each request's statements: a dead connection is found by using it.
+    engine = create_engine(
+        resolve_database_url(settings), pool_size=settings.db_pool_size, pre_ping=False
+    )
     app.state.sessionmaker = create_sessionmaker(engine, settings=settings)
     stop_mail = asyncio.Event()
     mail_worker = (

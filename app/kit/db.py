@@ -152,16 +152,24 @@ def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
-def create_engine(url: str, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, pre_ping: bool = True, **options: Any
+) -> AsyncEngine:
     """An engine on `url`; `options` go to SQLAlchemy (say, `poolclass=NullPool`).
 
-    Connections are checked before use (`pool_pre_ping`), so after the database
-    restarts the pool replaces its dead connections by itself.
+    With `pre_ping`, connections are checked before use, so after the database
+    restarts the pool replaces its dead connections by itself. Without it (the web
+    app's engine, where the check is a round trip per request), the first request
+    to meet a dead connection fails (503, `app.kit.middleware.DatabaseOutageGuard`)
+    and SQLAlchemy discards every pooled connection as old as it, so the pool
+    heals all the same.
     """
     driver_url, connect_args = driver_arguments(url)
     if options.get("poolclass") is None:
         options |= {"pool_size": pool_size, "max_overflow": pool_size}
-    return create_async_engine(driver_url, pool_pre_ping=True, connect_args=connect_args, **options)
+    return create_async_engine(
+        driver_url, pool_pre_ping=pre_ping, connect_args=connect_args, **options
+    )
 
 
 _SETTINGS = "settings"
