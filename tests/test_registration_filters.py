@@ -3,10 +3,11 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.service import get_event
-from app.registrations.filters import RegistrationFilters, filtered_registrations
+from app.registrations.filters import RegistrationFilters, filtered_registrations, trigrams
 from tests.fixtures.app import Signup
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import MakeEvent
@@ -55,6 +56,24 @@ async def test_search_ignores_case_and_accents(people: None, session: AsyncSessi
 async def test_search_treats_wildcards_literally(people: None, session: AsyncSession) -> None:
     assert await names(session, q="%") == []
     assert await names(session, q="_") == []
+
+
+async def test_search_finds_words_inside_others_and_short_words(
+    people: None, session: AsyncSession
+) -> None:
+    assert await names(session, q="arcel") == ["José"]  # inside a word, through the index
+    assert await names(session, q="lvarez jos") == ["José"]
+    assert await names(session, q="ap") == ["Eleni"]  # shorter than a trigram: LIKE alone
+    assert await names(session, q="a%b") == []  # its trigrams hold the wildcard literally
+    assert await names(session, q="barcelonas") == []
+
+
+@pytest.mark.parametrize("value", ["", "ab", "abc", "aaaa", "josé álvarez", "李小龙 x@y.org"])
+async def test_the_trigrams_are_cut_alike_in_python_and_in_sql(
+    session: AsyncSession, value: str
+) -> None:
+    in_sql = await session.scalar(select(func.search_trigrams(value)))
+    assert sorted(in_sql or []) == trigrams(value)
 
 
 async def test_filters_combine(people: None, session: AsyncSession) -> None:

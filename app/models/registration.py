@@ -126,6 +126,13 @@ class Registration(Base):
             "companion_of",
             postgresql_where=text("companion_of IS NOT NULL"),
         ),
+        # Search (`q`): the rows whose folded text has all of a word's trigrams
+        # (`search_trigrams`, a SQL function of migration 0010; no extension needed).
+        Index(
+            "ix_registrations_search_trigrams",
+            func.search_trigrams(text("search_text")),
+            postgresql_using="gin",
+        ),
         CheckConstraint(
             "(status = 'waitlisted') = (waitlist_order IS NOT NULL)",
             name="waitlist_order_iff_waitlisted",
