@@ -10,8 +10,8 @@ of a word's pieces (`@>`); the `LIKE` then checks each candidate
 (`app.registrations.filters`). Nothing else changes: the index follows
 `search_text` as it is written.
 
-Revision ID: 0010_search_trigrams
-Revises: 0009_event_tallies
+Revision ID: 0011_search_trigrams
+Revises: 0010_dashboard_sessions
 Create Date: 2026-11-30 23:15:00+00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_search_trigrams"
-down_revision: str | None = "0009_event_tallies"
+revision: str = "0011_search_trigrams"
+down_revision: str | None = "0010_dashboard_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
