@@ -322,3 +322,49 @@ def test_0009_tallies_the_rows_there_and_follows_later_changes(empty_database: s
 
     downgrade(empty_database, "0008_abuse_limits")
     assert "event_tallies" not in _tables(empty_database)
+
+
+def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_database: str) -> None:
+    upgrade(empty_database, "0005_signup_seq")
+    _run(empty_database, _before_0006)
+    upgrade(empty_database, "0011_search_trigrams")
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "INSERT INTO email_outbox (id, event_id, registration_id, kind, recipient, "
+                "subject, message_id, state, attempts, next_attempt_at, created_at) "
+                "SELECT gen_random_uuid(), event_id, id, 'confirmed', email, 'Confirmed', "
+                "'<' || id || '@example.org>', CASE WHEN family_name = 'first' THEN 'sent' "
+                "ELSE 'pending' END, 0, now(), now() FROM registrations"
+            )
+        ),
+    )
+    before = _all(empty_database, "SELECT state, count(*) FROM email_outbox GROUP BY 1 ORDER BY 1")
+
+    upgrade(empty_database, "0012_outbox_tallies")
+    in_state = (
+        "SELECT state, sum(CASE way WHEN 'left' THEN -count ELSE count END) AS n "
+        "FROM outbox_tallies GROUP BY state HAVING sum(CASE way WHEN 'left' THEN -count "
+        "ELSE count END) <> 0 ORDER BY state"
+    )
+    assert _all(empty_database, in_state) == before
+    # The sender's claim changes no state; sending, failing and deleting do.
+    for change in (
+        "UPDATE email_outbox SET claimed_until = now()",
+        "UPDATE email_outbox SET state = 'sent' WHERE ctid = (SELECT min(ctid) FROM "
+        "email_outbox WHERE state = 'pending')",
+        "UPDATE email_outbox SET state = 'failed' WHERE ctid = (SELECT min(ctid) FROM "
+        "email_outbox WHERE state = 'pending')",
+        "DELETE FROM email_outbox WHERE ctid = (SELECT min(ctid) FROM email_outbox "
+        "WHERE state = 'sent')",
+    ):
+        _run(empty_database, lambda conn, change=change: conn.execute(text(change)))
+        counted = "SELECT state, count(*) FROM email_outbox GROUP BY 1 ORDER BY 1"
+        assert _all(empty_database, in_state) == _all(empty_database, counted), change
+    # Deleting the event takes its messages and tallies with it.
+    _run(empty_database, lambda conn: conn.execute(text("DELETE FROM events")))
+    assert _all(empty_database, "SELECT count(*) FROM outbox_tallies") == [(0,)]
+
+    downgrade(empty_database, "0011_search_trigrams")
+    assert "outbox_tallies" not in _tables(empty_database)

@@ -32,13 +32,16 @@ from app.events.schemas import EventUpdate
 from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
 from app.kit.errors import AppError
+from app.mail.outbox import count_by_state
 from app.models import (
     ACTIVE_SQL,
+    DeliveryState,
     Event,
     EventCounters,
     EventTally,
     Organiser,
     OrganiserRole,
+    OutboxMessage,
     Registration,
     RegistrationStatus,
 )
@@ -232,6 +235,13 @@ class SeatAccounting(RuleBasedStateMachine):
             )
             assert counters.checked_in == arrived
             assert await tallied(session, event_id) == await tallied_by_sql(session, event_id)
+            messages = await session.execute(
+                select(OutboxMessage.state, func.count())
+                .where(OutboxMessage.event_id == event_id)
+                .group_by(OutboxMessage.state)
+            )
+            by_state = {state: 0 for state in DeliveryState} | dict(messages.all())
+            assert await count_by_state(session, event_id) == by_state
 
             waiting = list(
                 await session.scalars(

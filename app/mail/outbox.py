@@ -8,7 +8,7 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.abuse.recipient_cap import cap_reached, public_cap, recipient_key
@@ -16,7 +16,7 @@ from app.kit.db import session_settings
 from app.mail.calendar import site_host
 from app.mail.compose import letter_texts
 from app.mail.headers import ascii_domain, needs_smtputf8
-from app.models import DeliveryState, MailKind, OutboxMessage, Registration
+from app.models import DeliveryState, MailKind, OutboxMessage, OutboxTally, Registration
 
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
@@ -309,15 +309,17 @@ async def history(session: AsyncSession, registration_id: uuid.UUID) -> list[Out
 
 
 async def count_by_state(session: AsyncSession, event_id: int) -> dict[DeliveryState, int]:
-    """How many of the event's messages are in each delivery state (every state listed)."""
+    """How many of the event's messages are in each delivery state (every state listed):
+    from its tallies (`OutboxTally`, a few rows), not a count of its messages."""
+    signed = case((OutboxTally.way == "left", -OutboxTally.count), else_=OutboxTally.count)
     query = (
-        select(OutboxMessage.state, func.count())
-        .where(OutboxMessage.event_id == event_id)
-        .group_by(OutboxMessage.state)
+        select(OutboxTally.state, func.sum(signed))
+        .where(OutboxTally.event_id == event_id)
+        .group_by(OutboxTally.state)
     )
     counts: dict[DeliveryState, int] = {state: 0 for state in DeliveryState}
     for state, count in await session.execute(query):
-        counts[state] = count
+        counts[DeliveryState(state)] = int(count)
     return counts
 
 

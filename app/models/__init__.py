@@ -6,7 +6,13 @@ from app.models.event_counters import EventCounters, EventTally
 from app.models.invitations import ANSWERABLE_SQL, Access, Invitation, InvitationStatus
 from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole, TokenKind
-from app.models.outbox import INVITATION_KINDS, DeliveryState, MailKind, OutboxMessage
+from app.models.outbox import (
+    INVITATION_KINDS,
+    DeliveryState,
+    MailKind,
+    OutboxMessage,
+    OutboxTally,
+)
 from app.models.rate_limit import RateLimitHit
 from app.models.registration import (
     ACTIVE_SQL,
@@ -43,6 +49,7 @@ __all__ = [
     "Organiser",
     "OrganiserRole",
     "OutboxMessage",
+    "OutboxTally",
     "PositionNotLoaded",
     "RateLimitHit",
     "Registration",

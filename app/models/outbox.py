@@ -5,7 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -127,3 +129,20 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxTally(Base):
+    """How many of an event's messages ever entered (`way` 'entered') or left ('left')
+    a delivery state: the count in the state is the difference. Kept by statement-level
+    triggers on `email_outbox` (migration 0012), so stats count no messages; entering
+    and leaving are separate rows, so a sign-up and the sender never wait on one row."""
+
+    __tablename__ = "outbox_tallies"
+    __table_args__ = (CheckConstraint("way IN ('entered', 'left')", name="way"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    way: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
