@@ -324,6 +324,10 @@ def test_0009_tallies_the_rows_there_and_follows_later_changes(empty_database: s
     assert "event_tallies" not in _tables(empty_database)
 
 
+def _execute(sql: str) -> Callable[[Connection], object]:
+    return lambda conn: conn.execute(text(sql))
+
+
 def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_database: str) -> None:
     upgrade(empty_database, "0005_signup_seq")
     _run(empty_database, _before_0006)
@@ -359,7 +363,7 @@ def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_databas
         "DELETE FROM email_outbox WHERE ctid = (SELECT min(ctid) FROM email_outbox "
         "WHERE state = 'sent')",
     ):
-        _run(empty_database, lambda conn, change=change: conn.execute(text(change)))
+        _run(empty_database, _execute(change))
         counted = "SELECT state, count(*) FROM email_outbox GROUP BY 1 ORDER BY 1"
         assert _all(empty_database, in_state) == _all(empty_database, counted), change
     # Deleting the event takes its messages and tallies with it.
