@@ -229,9 +229,16 @@ def written_languages() -> list[str]:
     return sorted(translated | {SOURCE_LANGUAGE})
 
 
+@cache
+def _written() -> frozenset[str]:
+    """`written_languages`, looked up once: the catalogs ship with the code, and every
+    e-mail queued asks (no folder listing per sign-up)."""
+    return frozenset(written_languages())
+
+
 def mail_language(language: str) -> str:
     """The language to write in: the registrant's (English for one never translated)."""
-    return language if language in written_languages() else SOURCE_LANGUAGE
+    return language if language in _written() else SOURCE_LANGUAGE
 
 
 @cache
