@@ -16,8 +16,9 @@ flood barrier, not an exact quota.
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ScalarSelect, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OutboxMessage
@@ -41,17 +42,25 @@ def recipient_key(address: str) -> bytes:
     return hashlib.sha256(address.strip().lower().encode("utf-8", "surrogatepass")).digest()
 
 
-async def cap_reached(session: AsyncSession, key: bytes, *, cap: int, now: datetime) -> bool:
-    """Whether the address already had `cap` publicly caused messages in the last hour."""
+def recent_public_mail(key: Any, *, cap: Any, since: Any) -> ScalarSelect[int]:
+    """How many publicly caused messages went to the address (its `key`) after `since`,
+    counting no further than `cap`: a scalar subquery (the sign-up asks it within the
+    statement that takes the event's lock)."""
     recent = (
         select(OutboxMessage.id)
         .where(
             OutboxMessage.recipient_key == key,
             # Word for word the partial index's predicate, so the planner uses it.
             text("public_cause AND state <> 'suppressed'"),
-            OutboxMessage.created_at > now - WINDOW,
+            OutboxMessage.created_at > since,
         )
         .limit(cap)
         .subquery()
     )
-    return (await session.scalar(select(func.count()).select_from(recent)) or 0) >= cap
+    return select(func.count()).select_from(recent).scalar_subquery()
+
+
+async def cap_reached(session: AsyncSession, key: bytes, *, cap: int, now: datetime) -> bool:
+    """Whether the address already had `cap` publicly caused messages in the last hour."""
+    recent = recent_public_mail(key, cap=cap, since=now - WINDOW)
+    return (await session.scalar(select(recent)) or 0) >= cap

@@ -39,10 +39,16 @@ class Capping:
             "last_error": SUPPRESSED_OVER_CAP if self.suppressed else None,
         }
 
+    @classmethod
+    def of(cls, key: bytes, *, cap: int | None, recent: int) -> "Capping":
+        """With `recent` publicly caused messages to the address in the cap's window
+        (None for `cap`: the cause is not the public)."""
+        return cls(key=key, public=cap is not None, suppressed=cap is not None and recent >= cap)
+
 
 async def capping(session: AsyncSession, recipient: str, *, now: datetime) -> Capping:
-    """What the cap makes of a message to `recipient` now (a sign-up asks before it
-    takes the event's lock, as the answer does not depend on the seats)."""
+    """What the cap makes of a message to `recipient` now (a sign-up asks the same in
+    the statement that takes the event's lock: `recent_public_mail`)."""
     key = recipient_key(recipient)
     cap = public_cap(session)
     suppressed = cap is not None and await cap_reached(session, key, cap=cap, now=now)

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.abuse.recipient_cap import WINDOW as CAP_WINDOW
+from app.abuse.recipient_cap import public_cap, recent_public_mail, recipient_key
 from app.events.seating import (
     Seats,
     fill_free_seats,
@@ -35,7 +37,7 @@ from app.kit.secrets import digest, new_token
 from app.kit.text import fold, organisation_key
 from app.mail import notifications
 from app.mail.headers import ascii_domain
-from app.mail.outbox import capping
+from app.mail.outbox import Capping
 from app.models import (
     ACTIVE_STATUSES,
     UNIQUE_ACTIVE_SQL,
@@ -185,22 +187,41 @@ async def _duplicate(session: AsyncSession, existing: Registration, now: datetim
     return Duplicate(existing=existing, resend_after=resend_after)
 
 
-# Built once: the hot path binds the slug only.
-_EVENT_LOCKED_WITH_COUNTERS = (
-    select(Event, EventCounters)
-    .join(EventCounters, EventCounters.event_id == Event.id)
-    .where(Event.slug == bindparam("slug"))
-    .with_for_update(of=EventCounters)
-    .execution_options(populate_existing=True)
-)
+@functools.cache
+def _event_locked_with_counters(*, capped: bool) -> Select[Any]:
+    """The event, its counters (their row locked) and, when the cause is the public,
+    how much mail its address had lately (`recent_public_mail`): one statement,
+    built once; the hot path binds the slug (and the cap's parameters)."""
+    columns: list[Any] = [Event, EventCounters]
+    if capped:
+        recent = recent_public_mail(
+            bindparam("cap_key"), cap=bindparam("cap"), since=bindparam("cap_since")
+        )
+        columns.append(recent.label("recent_mail"))
+    return (
+        select(*columns)
+        .join(EventCounters, EventCounters.event_id == Event.id)
+        .where(Event.slug == bindparam("slug"))
+        .with_for_update(of=EventCounters)
+        .execution_options(populate_existing=True)
+    )
 
 
-async def _lock_event(session: AsyncSession, slug: str) -> tuple[Event, Seats]:
-    """The event with its counters, its lock taken: one statement."""
-    row = (await session.execute(_EVENT_LOCKED_WITH_COUNTERS, {"slug": slug})).one_or_none()
+async def _lock_event(
+    session: AsyncSession, slug: str, *, recipient: str, now: datetime
+) -> tuple[Event, Seats, Capping]:
+    """The event with its counters, its lock taken, and what the recipient's cap makes
+    of a message to `recipient`: one statement."""
+    key, cap = recipient_key(recipient), public_cap(session)
+    params: dict[str, Any] = {"slug": slug}
+    if cap is not None:
+        params |= {"cap_key": key, "cap": cap, "cap_since": now - CAP_WINDOW}
+    statement = _event_locked_with_counters(capped=cap is not None)
+    row = (await session.execute(statement, params)).one_or_none()
     if row is None:
         raise NotFound(f"No event with the address '{slug}'.")
-    return row[0], seats_of(row[0], row[1])
+    capped = Capping.of(key, cap=cap, recent=row.recent_mail if cap is not None else 0)
+    return row[0], seats_of(row[0], row[1]), capped
 
 
 def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
@@ -325,9 +346,10 @@ async def register(
 
     The hot path, kept short: what does not depend on the seats (the row's
     values, the duplicate look-up, the token) is done before the event's lock is
-    taken; under it, one statement reads the counters, then the registration,
-    its manage token and its e-mail are inserted (the counters follow by
-    trigger). Nothing under the lock costs more as the event grows.
+    taken; under it, one statement reads the counters (and the address's recent
+    mail, for the recipient's cap), and one more inserts the registration, its
+    manage token and its e-mail (the counters and tallies follow by trigger),
+    then the request commits. Nothing under the lock costs more as the event grows.
     """
     if len(event_slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(event_slug):
         raise NotFound("No event has that address.")
@@ -338,10 +360,10 @@ async def register(
         return await _duplicate(session, existing, now)
     values = new_registration_values(data, now=now, ticket_key=ticket_key)
     token = new_token()
-    # The recipient's cap on e-mail does not depend on the seats: asked before the lock.
-    capped = await capping(session, ascii_domain(data.email), now=now)
 
-    event, seats = await _lock_event(session, event_slug)
+    event, seats, capped = await _lock_event(
+        session, event_slug, recipient=ascii_domain(data.email), now=now
+    )
     if not event.registration_open_at(now):
         raise RegistrationClosed("Registration for this event is not open.")
     if event.access == Access.invitation_only:
