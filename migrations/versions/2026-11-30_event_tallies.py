@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.migrations import create_statement_triggers, drop_statement_triggers
+
 revision: str = "0009_event_tallies"
 down_revision: str | None = "0008_abuse_limits"
 branch_labels: str | Sequence[str] | None = None
@@ -69,9 +71,9 @@ TRIGGER_FUNCTIONS = {
     ),
 }
 TRIGGERS = {
-    "registrations_tallied_insert": ("INSERT", "NEW TABLE AS new_rows"),
-    "registrations_tallied_delete": ("DELETE", "OLD TABLE AS old_rows"),
-    "registrations_tallied_update": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "registrations_tallied_insert": "INSERT",
+    "registrations_tallied_delete": "DELETE",
+    "registrations_tallied_update": "UPDATE",
 }
 
 
@@ -96,20 +98,11 @@ def upgrade() -> None:
         "SELECT event_id, dimension, key, sum(n) "
         f"FROM ({_side('registrations', 1)}) AS rows GROUP BY event_id, dimension, key"
     )
-    for name, body in TRIGGER_FUNCTIONS.items():
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN {body} RETURN NULL; END $$;"
-        )
-        change, tables = TRIGGERS[name]
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {change} ON registrations REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(
+        "registrations", {name: (TRIGGERS[name], body) for name, body in TRIGGER_FUNCTIONS.items()}
+    )
 
 
 def downgrade() -> None:
-    for name in TRIGGER_FUNCTIONS:
-        op.execute(f"DROP TRIGGER {name} ON registrations")
-        op.execute(f"DROP FUNCTION {name}()")
+    drop_statement_triggers("registrations", TRIGGER_FUNCTIONS)
     op.drop_table("event_tallies")

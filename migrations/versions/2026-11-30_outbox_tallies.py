@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.migrations import create_statement_triggers, drop_statement_triggers
+
 revision: str = "0012_outbox_tallies"
 down_revision: str | None = "0011_search_trigrams"
 branch_labels: str | Sequence[str] | None = None
@@ -49,9 +51,9 @@ TRIGGER_FUNCTIONS = {
     ),
 }
 TRIGGERS = {
-    "outbox_tallied_insert": ("INSERT", "NEW TABLE AS new_rows"),
-    "outbox_tallied_delete": ("DELETE", "OLD TABLE AS old_rows"),
-    "outbox_tallied_update": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "outbox_tallied_insert": "INSERT",
+    "outbox_tallied_delete": "DELETE",
+    "outbox_tallied_update": "UPDATE",
 }
 
 
@@ -77,20 +79,11 @@ def upgrade() -> None:
         "INSERT INTO outbox_tallies (event_id, state, way, count) "
         "SELECT event_id, state, 'entered', count(*) FROM email_outbox GROUP BY event_id, state"
     )
-    for name, body in TRIGGER_FUNCTIONS.items():
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN {body} RETURN NULL; END $$;"
-        )
-        change, tables = TRIGGERS[name]
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {change} ON email_outbox REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(
+        "email_outbox", {name: (TRIGGERS[name], body) for name, body in TRIGGER_FUNCTIONS.items()}
+    )
 
 
 def downgrade() -> None:
-    for name in TRIGGER_FUNCTIONS:
-        op.execute(f"DROP TRIGGER {name} ON email_outbox")
-        op.execute(f"DROP FUNCTION {name}()")
+    drop_statement_triggers("email_outbox", TRIGGER_FUNCTIONS)
     op.drop_table("outbox_tallies")

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.migrations import create_statement_triggers, drop_statement_triggers
+
 revision: str = "0006_seat_counters"
 down_revision: str | None = "0005_signup_seq"
 branch_labels: str | Sequence[str] | None = None
@@ -86,9 +88,9 @@ TRIGGER_FUNCTIONS = {
     ),
 }
 TRIGGERS = {
-    "registrations_counted_insert": ("INSERT", "NEW TABLE AS new_rows"),
-    "registrations_counted_delete": ("DELETE", "OLD TABLE AS old_rows"),
-    "registrations_counted_update": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "registrations_counted_insert": "INSERT",
+    "registrations_counted_delete": "DELETE",
+    "registrations_counted_update": "UPDATE",
 }
 
 
@@ -139,16 +141,9 @@ def upgrade() -> None:
         "CREATE TRIGGER events_add_counters AFTER INSERT ON events "
         "FOR EACH ROW EXECUTE FUNCTION events_add_counters()"
     )
-    for name, body in TRIGGER_FUNCTIONS.items():
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN {body} RETURN NULL; END $$;"
-        )
-        change, tables = TRIGGERS[name]
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {change} ON registrations REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    create_statement_triggers(
+        "registrations", {name: (TRIGGERS[name], body) for name, body in TRIGGER_FUNCTIONS.items()}
+    )
 
     op.execute("CREATE SEQUENCE registrations_waitlist_order_seq")
     op.add_column("registrations", sa.Column("waitlist_order", sa.BigInteger(), nullable=True))
@@ -221,9 +216,7 @@ def downgrade() -> None:
         "waitlist_position IS NULL OR waitlist_position > 0",
     )
 
-    for name in TRIGGER_FUNCTIONS:
-        op.execute(f"DROP TRIGGER {name} ON registrations")
-        op.execute(f"DROP FUNCTION {name}()")
+    drop_statement_triggers("registrations", TRIGGER_FUNCTIONS)
     op.execute("DROP TRIGGER events_add_counters ON events")
     op.execute("DROP FUNCTION events_add_counters()")
     op.drop_table("event_counters")
