@@ -328,10 +328,10 @@ def _execute(sql: str) -> Callable[[Connection], object]:
     return lambda conn: conn.execute(text(sql))
 
 
-def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_database: str) -> None:
+def test_0013_tallies_the_messages_there_and_follows_later_changes(empty_database: str) -> None:
     upgrade(empty_database, "0005_signup_seq")
     _run(empty_database, _before_0006)
-    upgrade(empty_database, "0011_search_trigrams")
+    upgrade(empty_database, "0012_search_trigrams")
     _run(
         empty_database,
         lambda conn: conn.execute(
@@ -346,7 +346,7 @@ def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_databas
     )
     before = _all(empty_database, "SELECT state, count(*) FROM email_outbox GROUP BY 1 ORDER BY 1")
 
-    upgrade(empty_database, "0012_outbox_tallies")
+    upgrade(empty_database, "0013_outbox_tallies")
     in_state = (
         "SELECT state, sum(CASE way WHEN 'left' THEN -count ELSE count END) AS n "
         "FROM outbox_tallies GROUP BY state HAVING sum(CASE way WHEN 'left' THEN -count "
@@ -370,5 +370,5 @@ def test_0012_tallies_the_messages_there_and_follows_later_changes(empty_databas
     _run(empty_database, lambda conn: conn.execute(text("DELETE FROM events")))
     assert _all(empty_database, "SELECT count(*) FROM outbox_tallies") == [(0,)]
 
-    downgrade(empty_database, "0011_search_trigrams")
+    downgrade(empty_database, "0012_search_trigrams")
     assert "outbox_tallies" not in _tables(empty_database)

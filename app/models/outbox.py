@@ -134,7 +134,7 @@ class OutboxMessage(Base):
 class OutboxTally(Base):
     """How many of an event's messages ever entered (`way` 'entered') or left ('left')
     a delivery state: the count in the state is the difference. Kept by statement-level
-    triggers on `email_outbox` (migration 0012), so stats count no messages; entering
+    triggers on `email_outbox` (migration 0013), so stats count no messages; entering
     and leaving are separate rows, so a sign-up and the sender never wait on one row."""
 
     __tablename__ = "outbox_tallies"

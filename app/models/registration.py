@@ -127,7 +127,7 @@ class Registration(Base):
             postgresql_where=text("companion_of IS NOT NULL"),
         ),
         # Search (`q`): the rows whose folded text has all of a word's trigrams
-        # (`search_trigrams`, a SQL function of migration 0011; no extension needed).
+        # (`search_trigrams`, a SQL function of migration 0012; no extension needed).
         Index(
             "ix_registrations_search_trigrams",
             func.search_trigrams(text("search_text")),

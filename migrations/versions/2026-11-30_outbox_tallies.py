@@ -11,8 +11,8 @@ a sign-up (which only enters `pending`, under the event's lock) and the sender
 (which leaves `pending` for `sent`) never wait on the same row. Rows of an
 event being deleted are left to its cascade.
 
-Revision ID: 0012_outbox_tallies
-Revises: 0011_search_trigrams
+Revision ID: 0013_outbox_tallies
+Revises: 0012_search_trigrams
 Create Date: 2026-11-30 23:20:00+00:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 from app.migrations import create_statement_triggers, drop_statement_triggers
 
-revision: str = "0012_outbox_tallies"
-down_revision: str | None = "0011_search_trigrams"
+revision: str = "0013_outbox_tallies"
+down_revision: str | None = "0012_search_trigrams"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

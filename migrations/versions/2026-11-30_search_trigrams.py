@@ -10,8 +10,8 @@ of a word's pieces (`@>`); the `LIKE` then checks each candidate
 (`app.registrations.filters`). Nothing else changes: the index follows
 `search_text` as it is written.
 
-Revision ID: 0011_search_trigrams
-Revises: 0010_dashboard_sessions
+Revision ID: 0012_search_trigrams
+Revises: 0011_invitations
 Create Date: 2026-11-30 23:15:00+00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_search_trigrams"
-down_revision: str | None = "0010_dashboard_sessions"
+revision: str = "0012_search_trigrams"
+down_revision: str | None = "0011_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
