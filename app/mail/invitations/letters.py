@@ -24,7 +24,7 @@ from app.mail.calendar import site_host
 from app.mail.compose import _SEVEN_BIT, _templates, _with_mail_link
 from app.mail.headers import ascii_domain, header_text
 from app.mail.i18n import event_time, mail_language, moment_time, texts
-from app.mail.outbox import _capping
+from app.mail.outbox import capping
 from app.models import Invitation, MailKind, OutboxMessage
 
 # The kinds whose message carries the RSVP link.
@@ -63,7 +63,7 @@ async def queue_invitation_mail(
     """Queue a message about `invitation` (event loaded) to its invitee, in this transaction."""
     settings = session_settings(session)
     recipient = ascii_domain(invitation.email)
-    capped = await _capping(session, recipient, now=now)
+    capped = await capping(session, recipient, now=now)
     subject = invitation_texts(invitation.language, kind, invitation)["subject"]
     await session.execute(
         insert(OutboxMessage).values(
