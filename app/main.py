@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import health
 from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
+from app.dashboard import records as dashboard_records
+from app.dashboard.overview import page as dashboard_overview
 from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
 from app.dashboard.rendering import STATIC_PATH as DASHBOARD_STATIC_PATH
 from app.events import router as events_router
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(dashboard_home.router)
     app.include_router(invitations_router.router)
     app.include_router(invitations_admin_router.router)
+    app.include_router(dashboard_overview.router)
+    app.include_router(dashboard_records.router)
     app.include_router(pages.router)
     app.mount(DASHBOARD_STATIC_PATH, StaticFiles(directory=DASHBOARD_STATIC_DIR), name="dashboard")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -269,3 +269,29 @@ async def test_the_pages_speak_french_and_arabic_right_to_left(
     await signed_in("viewer")
     events_ar = parse((await client.get("/admin", params={"lang": "ar"})).text)
     assert events_ar.one("html").attrs == {"lang": "ar", "dir": "rtl"}
+
+
+async def test_a_viewer_sees_no_desk_nor_invitations_they_may_not_use(
+    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+) -> None:
+    await signed_in("viewer")
+    page = parse((await client.get(f"/admin/events/{event.slug}")).text)
+    links = {a.attrs["href"] for a in page.find_all("a")}
+    base = f"/admin/events/{event.slug}"
+    assert {base, f"{base}/registrations", f"{base}/exports", f"{base}/audit"} <= links
+    assert f"{base}/desk" not in links
+    assert f"{base}/invitations" not in links
+
+
+async def test_staff_see_the_desk_and_owners_the_invitations(
+    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+) -> None:
+    base = f"/admin/events/{event.slug}"
+    await signed_in("staff")
+    staff = {a.attrs["href"] for a in parse((await client.get(base)).text).find_all("a")}
+    assert f"{base}/desk" in staff
+    assert f"{base}/invitations" not in staff
+    client.cookies.clear()
+    await signed_in("owner")
+    owner = {a.attrs["href"] for a in parse((await client.get(base)).text).find_all("a")}
+    assert {f"{base}/desk", f"{base}/invitations"} <= owner

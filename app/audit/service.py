@@ -96,11 +96,15 @@ def _plain(value: Any) -> Any:
 
 
 async def list_audit_entries(
-    session: AsyncSession, *, limit: int, cursor: str | None
+    session: AsyncSession, *, limit: int, cursor: str | None, event_id: int | None = None
 ) -> KeysetPage[AuditEntry]:
+    """Newest first; only one event's entries when `event_id` is given."""
+    query = select(AuditEntry)
+    if event_id is not None:
+        query = query.where(AuditEntry.event_id == event_id)
     return await keyset_page(
         session,
-        select(AuditEntry),
+        query,
         # Entries are numbered as written; organiser changes rarely race, and the
         # log is read newest first.
         order=AuditEntry.id,

@@ -102,3 +102,21 @@ async def event_stats(session: AsyncSession, event: Event, *, now: datetime) -> 
 
 def _unknown_last(item: tuple[str, int]) -> str:
     return item[0] or "~"
+
+
+async def checkins_per_hour(session: AsyncSession, event: Event) -> dict[datetime, int]:
+    """Arrivals of confirmed registrations per hour on the venue's clock (naive local
+    hours), for the overview's chart. Reads only the rows that have arrived, through
+    their partial index: as many as the room holds, not every sign-up."""
+    hour = func.date_trunc("hour", func.timezone(event.timezone, Registration.checked_in_at))
+    query = (
+        select(hour, func.count())
+        .where(
+            Registration.event_id == event.id,
+            Registration.checked_in_at.is_not(None),
+            Registration.status == RegistrationStatus.confirmed,
+        )
+        .group_by(hour)
+        .order_by(hour)
+    )
+    return {moment: count for moment, count in await session.execute(query)}
