@@ -101,7 +101,7 @@ async def test_each_chart_is_an_svg_with_a_text_alternative_and_a_table(
     assert ["Academia or research", "1"] in table_rows(html, "affiliation")
     assert table_rows(html, "checkins") == [["12:00", "1"], ["13:00", "2"]]
     # The day's hours, from two hours before the start (13:15) to the end (14:45).
-    hours = [t.text for t in page.find_all("text", **{"font-size": "11"})]
+    hours = [t.text for t in page.find_all("text", **{"font-size": "13"})]
     assert hours == ["11:00", "12:00", "13:00", "14:00"]
 
 
@@ -157,9 +157,9 @@ async def test_arabic_overview_is_right_to_left_with_mirrored_bars(
     page = parse((await client.get(OVERVIEW, params={"lang": "ar"})).text)
     assert page.one("html").attrs == {"lang": "ar", "dir": "rtl"}
     assert page.one("title", id="status-title").text == "التسجيلات حسب الحالة"
-    (bar,) = [r for r in page.find_all("rect") if r.attrs.get("height") == "18.0"][:1]
+    (bar,) = [r for r in page.find_all("rect") if r.attrs.get("height") == "20.0"][:1]
     # The bar starts from the right-hand edge's label column and grows leftwards.
-    assert float(bar.attrs["x"]) + float(bar.attrs["width"]) == 640 - 220
+    assert float(bar.attrs["x"]) + float(bar.attrs["width"]) == 640 - 250
 
 
 async def test_an_unknown_event_is_a_404_page_and_signed_out_goes_to_sign_in(

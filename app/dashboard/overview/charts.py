@@ -35,7 +35,8 @@ class Chart:
 
 @dataclass(frozen=True)
 class _Canvas:
-    """Drawing left to right; `rtl` mirrors every x and swaps the text anchors."""
+    """Drawing left to right; `rtl` mirrors every x. The SVG's text direction follows
+    the page's, so a text's `start` and `end` (and mixed-script text) mirror with it."""
 
     height: int
     rtl: bool
@@ -44,15 +45,10 @@ class _Canvas:
     def x(self, x: float) -> float:
         return WIDTH - x if self.rtl else x
 
-    def anchor(self, anchor: str) -> str:
-        if not self.rtl or anchor == "middle":
-            return anchor
-        return "end" if anchor == "start" else "start"
-
-    def text(self, x: float, y: float, text: str, *, anchor: str = "start", size: int = 12) -> None:
+    def text(self, x: float, y: float, text: str, *, anchor: str = "start", size: int = 14) -> None:
         self.parts.append(
             Markup('<text x="{:.1f}" y="{:.1f}" text-anchor="{}" font-size="{}">{}</text>').format(
-                self.x(x), y, self.anchor(anchor), size, text
+                self.x(x), y, anchor, size, text
             )
         )
 
@@ -98,14 +94,15 @@ class _Canvas:
     def svg(self, key: str, title: str, description: str) -> Markup:
         return Markup(
             '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
-            'height="{h}" direction="ltr" role="img" aria-labelledby="{k}-title {k}-desc">'
-            '<title id="{k}-title">{t}</title><desc id="{k}-desc">{d}</desc>{body}</svg>'
+            'height="{h}" direction="{d}" role="img" aria-labelledby="{k}-title {k}-desc">'
+            '<title id="{k}-title">{t}</title><desc id="{k}-desc">{desc}</desc>{body}</svg>'
         ).format(
             w=WIDTH,
             h=self.height,
             k=key,
             t=title,
-            d=description,
+            desc=description,
+            d="rtl" if self.rtl else "ltr",
             body=Markup("").join(self.parts),
         )
 
@@ -125,7 +122,7 @@ def bars(
     empty: str,
 ) -> Markup:
     """Horizontal bars, one per item, each labelled with its name and its value."""
-    label_width, value_width, row, bar = 220.0, 70.0, 28, 18
+    label_width, value_width, row, bar = 250.0, 70.0, 30, 20
     area = WIDTH - label_width - value_width
     canvas = _Canvas(height=max(1, len(items)) * row + 8, rtl=rtl, parts=[])
     most = max((value for _, value in items), default=0)
@@ -134,9 +131,9 @@ def bars(
     for index, (label, value) in enumerate(items):
         top = 4 + index * row
         length = area * value / most if most else 0
-        canvas.text(label_width - 8, top + 14, _shortened(label), anchor="end")
+        canvas.text(label_width - 8, top + 15, _shortened(label), anchor="end")
         canvas.rect(label_width, top, max(length, 1 if value else 0), bar)
-        canvas.text(label_width + length + 6, top + 14, fmt(value))
+        canvas.text(label_width + length + 6, top + 15, fmt(value))
     return canvas.svg(key, title, escape(description))
 
 
@@ -164,10 +161,10 @@ def columns(
         canvas.rect(x + slot * 0.15, height - bottom - length, slot * 0.7, length)
         if value:
             canvas.text(
-                x + slot / 2, height - bottom - length - 4, fmt(value), anchor="middle", size=10
+                x + slot / 2, height - bottom - length - 4, fmt(value), anchor="middle", size=12
             )
         if index % every == 0:
-            canvas.text(x + slot / 2, height - 8, label, anchor="middle", size=11)
+            canvas.text(x + slot / 2, height - 8, label, anchor="middle", size=13)
     return canvas.svg(key, title, escape(description))
 
 

@@ -1,0 +1,248 @@
+"""The dashboard in a real browser: Chromium signs in, looks at the events, the
+overview's charts, the exports and the audit log, in English and French (and the
+overview in Arabic, right to left), with axe-core checking WCAG 2.1 A and AA on
+each page; screenshots of the overview go to test-artifacts/screenshots/.
+"""
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from app.config import Settings
+from app.dashboard.rendering import translations
+from app.events.seed import seed_event
+from app.kit.db import create_engine, create_sessionmaker
+from app.main import create_app
+from app.models import Language, Organiser, OrganiserRole
+from app.organisers.bearer import issue_token
+from app.organisers.passwords import hash_password
+from tests.browser import assert_accessible, launched, screenshot
+from tests.fixtures.clock import FakeClock
+from tests.fixtures.factories import ORGANISER_PASSWORD, event_fields, signup_body
+from tests.fixtures.live_server import free_port, serve
+
+pytestmark = pytest.mark.slow
+
+OWNER = "owner@jmdi.example"
+VIEWER = "viewer@jmdi.example"
+OVERVIEW = "/admin/events/side-event"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    owner_headers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def live_clock() -> FakeClock:
+    return FakeClock(datetime(2013, 9, 2, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+async def site(
+    make_database: Callable[[], Awaitable[str]],
+    live_clock: FakeClock,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Site]:
+    database_url = await make_database()
+    engine = create_engine(database_url, pool_size=1)
+    now = live_clock.now()
+    password_hash = hash_password(ORGANISER_PASSWORD)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await seed_event(session, event_fields(), now=now)
+        owner = Organiser(
+            email=OWNER, role=OrganiserRole.owner, password_hash=password_hash, created_at=now
+        )
+        viewer = Organiser(
+            email=VIEWER, role=OrganiserRole.viewer, password_hash=password_hash, created_at=now
+        )
+        session.add_all([owner, viewer])
+        await session.flush()
+        issued = await issue_token(session, organiser=owner, now=now, lifetime=timedelta(days=90))
+    await engine.dispose()
+    port = free_port()
+    settings = Settings(
+        database_url=database_url,
+        base_url=f"http://127.0.0.1:{port}",
+        data_dir=tmp_path_factory.mktemp("dashboard-live"),
+        rate_limit_enabled=False,
+        default_event_slug="side-event",
+        _env_file=None,
+    )
+    with serve(create_app(settings, clock=live_clock), port) as url:
+        headers = {"Authorization": f"Bearer {issued.token}"}
+        async with httpx.AsyncClient(base_url=url) as api:
+            await _fill(api, headers, live_clock)
+        yield Site(url=url, owner_headers=headers)
+
+
+async def _fill(api: httpx.AsyncClient, owner: dict[str, str], clock: FakeClock) -> None:
+    """Sign-ups over three days from a few countries, then arrivals at the door."""
+    countries = ["EC", "FR", "KE", "PH", "MX", "KE", "FR", "EC", "EC", "SN"]
+    kinds = ["local_government", "academia", "civil_society", "un_system", "member_state"]
+    codes = []
+    for day in range(3):
+        for n in range(4 + 2 * day):
+            body = signup_body(country=countries[n % 10], affiliation_type=kinds[n % 5])
+            created = await api.post("/api/events/side-event/registrations", json=body)
+            assert created.status_code == 201, created.text
+            token = created.json()["manage_url"].rsplit("/", 1)[1]
+            codes.append((await api.get(f"/api/registrations/{token}")).json()["ticket_code"])
+        clock.advance(days=1)
+    clock.current = datetime(2013, 10, 4, 16, 40, tzinfo=UTC)  # 12:40 in New York
+    for code in codes[:7]:
+        checked = await api.post(
+            "/api/admin/events/side-event/check-in", json={"ticket_code": code}, headers=owner
+        )
+        assert checked.status_code == 200, checked.text
+        clock.advance(minutes=9)
+
+
+@pytest.fixture(scope="module")
+def chromium(site: Site) -> Iterator[Browser]:
+    # After the live server: Playwright's sync API then takes this thread's loop.
+    with launched() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(chromium: Browser, site: Site) -> Iterator[Page]:
+    # bypass_csp lets the test inject axe-core; the CSP itself is tested below.
+    context = chromium.new_context(base_url=site.url, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page: Page, email: str, lang: str = "en") -> None:
+    page.goto(f"/admin?lang={lang}")
+    page.fill("#email", email)
+    page.fill("#password", ORGANISER_PASSWORD)
+    page.get_by_role("button", name=translations(Language(lang)).gettext("Sign in")).click()
+    expect(page).to_have_url(re.compile(r"/admin$"))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_page_is_accessible_in_english_and_french(page: Page, lang: str) -> None:
+    _ = translations(Language(lang)).gettext
+    page.goto(f"/admin?lang={lang}")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.locator("h1")).to_have_text(_("Sign in"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"dashboard-sign-in-{lang}-1280.png"), full_page=True)
+
+    page.fill("#email", OWNER)
+    page.fill("#password", "not the password")
+    page.get_by_role("button", name=_("Sign in")).click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator(".error-summary")).to_contain_text(_("Wrong e-mail address or password."))
+    assert_accessible(page)
+
+    sign_in(page, OWNER, lang)
+    expect(page.locator("h1")).to_have_text(_("Events"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"dashboard-events-{lang}-1280.png"), full_page=True)
+
+    page.locator("main a[href='/admin/events/side-event']").click()
+    expect(page.locator("[data-figure=checked_in]")).to_have_text("7")
+    for svg in page.locator("svg[role=img]").all():
+        expect(svg).to_be_visible()
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 20
+    page.locator("#chart-status summary").click()
+    expect(page.locator("#chart-status table")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"dashboard-overview-{lang}-1280.png"), full_page=True)
+
+    page.get_by_role("link", name=_("Exports")).click()
+    expect(page.locator("h1")).to_have_text(_("Exports"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"dashboard-exports-{lang}-1280.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name=_("Download the CSV")).click()
+    assert download.value.suggested_filename.endswith(".csv")
+
+    page.get_by_role("link", name=_("Audit"), exact=True).click()
+    expect(page.locator("h1")).to_have_text(_("Audit log"))
+    expect(page.locator("main")).to_contain_text("event.export_csv")
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"dashboard-audit-{lang}-1280.png"), full_page=True)
+
+    page.get_by_role("button", name=_("Sign out")).click()
+    expect(page.locator("[role=status]")).to_have_text(_("You have signed out."))
+    assert_accessible(page)
+    page.goto(OVERVIEW)
+    expect(page).to_have_url(re.compile(r"/admin/sign-in\?next="))
+
+
+def test_the_arabic_overview_reads_right_to_left(page: Page) -> None:
+    sign_in(page, VIEWER, "ar")
+    page.goto(f"{OVERVIEW}?lang=ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    # The menu starts at the right-hand edge.
+    first = page.locator(".dashboard-nav li").first.bounding_box()
+    assert first is not None and first["x"] > page.viewport_size["width"] / 2  # type: ignore[index]
+    assert_accessible(page)
+    page.screenshot(path=screenshot("dashboard-overview-ar-1280.png"), full_page=True)
+
+
+def test_the_overview_fits_a_phone(page: Page) -> None:
+    sign_in(page, VIEWER)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(OVERVIEW)
+    page.screenshot(path=screenshot("dashboard-overview-en-390.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_a_viewer_sees_no_desk_and_no_invitations(page: Page) -> None:
+    sign_in(page, VIEWER)
+    page.goto(OVERVIEW)
+    expect(page.locator(".dashboard-nav a[href$='/desk']")).to_have_count(0)
+    expect(page.locator(".dashboard-nav a[href$='/invitations']")).to_have_count(0)
+    expect(page.locator(".dashboard-nav a[href$='/exports']")).to_have_count(1)
+
+
+def test_the_figures_refresh_without_a_reload_under_the_csp(chromium: Browser, site: Site) -> None:
+    """The app's own CSP (no bypass): the script loads and polls; nothing is blocked."""
+    context = chromium.new_context(base_url=site.url)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    try:
+        page.clock.install()
+        sign_in(page, VIEWER)
+        page.goto(OVERVIEW)
+        confirmed = page.locator("[data-figure=confirmed]")
+        before = int(confirmed.inner_text())
+        marker = page.evaluate("() => { window.notReloaded = true; return true; }")
+        assert marker
+        created = httpx.post(
+            f"{site.url}/api/events/side-event/registrations", json=signup_body(country="GH")
+        )
+        assert created.status_code == 201
+        page.clock.run_for(16_000)
+        expect(confirmed).to_have_text(str(before + 1))
+        assert page.evaluate("window.notReloaded") is True
+        assert not [text for text in console if "Content Security Policy" in text]
+    finally:
+        context.close()
+
+
+def test_the_overview_is_whole_without_javascript(chromium: Browser, site: Site) -> None:
+    context = chromium.new_context(base_url=site.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, VIEWER)
+        page.goto(OVERVIEW)
+        expect(page.locator("svg[role=img]")).to_have_count(5)
+        expect(page.locator("[data-figure=capacity]")).to_have_text("120")
+    finally:
+        context.close()
