@@ -69,7 +69,8 @@ def _server_ms(response: httpx.Response) -> float | None:
     return max(durations) if durations else None
 
 
-def _time(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
+def time_read(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
+    """`read` timed one request at a time, after a warm-up."""
     for _ in range(WARMUP):
         client.get(read.path)
     client_ms: list[float] = []
@@ -98,7 +99,7 @@ def measure(bench: BenchRun, config: BenchConfig) -> list[Timing]:
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
             for read in READS:
                 progress(f"timing {read.what}")
-                timings.append(_time(client, read, config))
+                timings.append(time_read(client, read, config))
     return timings
 
 

@@ -35,6 +35,19 @@ TOP_COUNTRIES = 10
 MAX_HOURS = 36
 
 
+def headline(seats: Seats) -> dict[str, int]:
+    """The headline figures by key, all from the event's counters."""
+    return {
+        "capacity": seats.capacity,
+        "seats_left": seats.left,
+        "held": seats.held,
+        "confirmed": seats.confirmed,
+        "checked_in": seats.checked_in,
+        "waitlisted": seats.waitlisted,
+        "pending_approval": seats.pending_approval,
+    }
+
+
 @dataclass(frozen=True)
 class Overview:
     event: Event
@@ -42,17 +55,6 @@ class Overview:
     seats: Seats
     checkins: dict[datetime, int]
     """Arrivals per local hour, naive times on the venue's clock."""
-
-    def figures(self) -> dict[str, int]:
-        return {
-            "capacity": self.seats.capacity,
-            "seats_left": self.seats.left,
-            "held": self.seats.held,
-            "confirmed": self.seats.confirmed,
-            "checked_in": self.seats.checked_in,
-            "waitlisted": self.seats.waitlisted,
-            "pending_approval": self.seats.pending_approval,
-        }
 
     def cumulative_signups(self) -> list[tuple[date, int, int]]:
         """(day, sign-ups that day, sign-ups so far), days on the venue's calendar."""
@@ -69,7 +71,8 @@ class Overview:
 
     def checkin_hours(self) -> list[tuple[datetime, int]]:
         """Every hour of the event's day, from two hours before it starts to when it
-        ends, widened to the first and last arrival (at most MAX_HOURS bars)."""
+        ends, widened to the first and last arrival; at most MAX_HOURS bars, the
+        latest ones when arrivals spread further."""
         zone = ZoneInfo(self.event.timezone)
         starts = self.event.starts_at.astimezone(zone).replace(tzinfo=None)
         ends = self.event.ends_at.astimezone(zone).replace(tzinfo=None)
@@ -78,7 +81,8 @@ class Overview:
         if self.checkins:
             first = min(first, min(self.checkins))
             last = max(last, max(self.checkins))
-        hours = min(int((last - first).total_seconds() // 3600) + 1, MAX_HOURS)
+        first = max(first, last - timedelta(hours=MAX_HOURS - 1))
+        hours = int((last - first).total_seconds() // 3600) + 1
         return [
             (first + timedelta(hours=n), self.checkins.get(first + timedelta(hours=n), 0))
             for n in range(hours)

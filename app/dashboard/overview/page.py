@@ -20,6 +20,7 @@ from app.dashboard.rendering import HEADERS, render_page
 from app.dashboard.routing import dashboard_router
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
+from app.events.seating import seats
 from app.models import Event, Language
 from app.web import i18n
 from app.web.rendering import page_language
@@ -50,7 +51,7 @@ async def overview_page(
             "section": "overview",
             "date": i18n.event_date(starts, lang),
             "times": i18n.event_times(starts, ends, lang),
-            "figures": figures(overview, lang),
+            "figures": figures(overview.seats, lang),
             "charts": charts(overview, lang),
             "as_of": _as_of(event, clock.now(), lang),
             "refresh_seconds": REFRESH_SECONDS,
@@ -62,13 +63,13 @@ async def overview_page(
 async def overview_figures(
     slug: str, _: PageOrganiser, request: Request, session: SessionDep, clock: ClockDep
 ) -> JSONResponse:
-    """The headline figures, formatted for the page's language: `{figures, as_of}`."""
+    """The headline figures, formatted for the page's language: `{figures, as_of}`.
+    All from the event's counters: one row read by its key."""
     event = await events.get_event(session, slug)
     lang = page_language(request)
-    overview = await overview_of(session, event)
     response = JSONResponse(
         {
-            "figures": {key: value for key, _, value in figures(overview, lang)},
+            "figures": {key: value for key, _, value in figures(await seats(session, event), lang)},
             "as_of": _as_of(event, clock.now(), lang),
         }
     )

@@ -7,8 +7,9 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 from app.dashboard.overview.charts import Chart, bars, columns, cumulative
-from app.dashboard.overview.figures import FIGURE_LABELS, STATUS_LABELS, Overview
+from app.dashboard.overview.figures import FIGURE_LABELS, STATUS_LABELS, Overview, headline
 from app.dashboard.rendering import translations
+from app.events.seating import Seats
 from app.models import Language
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS
@@ -32,10 +33,10 @@ class _Words:
         return self(N_(", ")).join(pairs)
 
 
-def figures(overview: Overview, lang: Language) -> list[tuple[str, str, str]]:
+def figures(seats: Seats, lang: Language) -> list[tuple[str, str, str]]:
     """(key, label, value) of the headline figures, values formatted."""
     words = _Words(lang)
-    values = overview.figures()
+    values = headline(seats)
     return [(key, words(label), words.number(values[key])) for key, label in FIGURE_LABELS]
 
 
