@@ -16,7 +16,7 @@ from bench import reads
 from bench.config import BenchConfig
 from bench.prefill import prefill
 from bench.servers import EVENT_SLUG, ORGANISER_EMAIL, BenchRun
-from bench.tables import Target, ms, progress, table, targets_table
+from bench.tables import Target, ms, progress, report_with_targets
 
 TARGET_MS = 100.0
 _PAGE = f"/admin/events/{EVENT_SLUG}"
@@ -91,19 +91,12 @@ def report(timings: list[reads.Timing], config: BenchConfig) -> str:
             bool(overview.server_ms) and overview.p(95, overview.server_ms) < TARGET_MS,
         )
     ]
-    return "\n".join(
-        [
-            f"Dashboard pages at {config.reads_rows:,} registrations: one request at a time to "
-            "`rsvp serve` (1 process), signed in with a session; latency at the client, and "
-            "the page's own time from its Server-Timing header",
-            "",
-            table(headers, rows),
-            "",
-            "Targets (issue 14):",
-            "",
-            targets_table(targets),
-        ]
+    title = (
+        f"Dashboard pages at {config.reads_rows:,} registrations: one request at a time to "
+        "`rsvp serve` (1 process), signed in with a session; latency at the client, and "
+        "the page's own time from its Server-Timing header"
     )
+    return report_with_targets(title, headers, rows, issue=14, targets=targets)
 
 
 def run(bench: BenchRun, config: BenchConfig) -> None:

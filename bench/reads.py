@@ -17,7 +17,7 @@ import httpx
 from bench.config import BenchConfig
 from bench.prefill import prefill
 from bench.servers import EVENT_SLUG, BenchRun
-from bench.tables import Target, ms, progress, table, targets_table
+from bench.tables import Target, ms, progress, report_with_targets
 
 WARMUP = 10
 TARGET_MS = 20.0
@@ -132,18 +132,11 @@ def report(timings: list[Timing], config: BenchConfig) -> str:
             all(t.p(95) < TARGET_MS for t in checked),
         )
     ]
-    return "\n".join(
-        [
-            f"Organiser reads at {config.reads_rows:,} registrations: one request at a time "
-            "to `rsvp serve` (1 process), client-side latency",
-            "",
-            table(headers, rows),
-            "",
-            "Targets (issue 11):",
-            "",
-            targets_table(targets),
-        ]
+    title = (
+        f"Organiser reads at {config.reads_rows:,} registrations: one request at a time "
+        "to `rsvp serve` (1 process), client-side latency"
     )
+    return report_with_targets(title, headers, rows, issue=11, targets=targets)
 
 
 def run(bench: BenchRun, config: BenchConfig) -> None:

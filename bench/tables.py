@@ -55,3 +55,25 @@ class Target:
 def targets_table(targets: Sequence[Target]) -> str:
     rows = [[t.what, t.measured, t.verdict] for t in targets]
     return table(["target", "measured", "verdict"], rows, right_from=1)
+
+
+def report_with_targets(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    issue: int,
+    targets: Sequence[Target],
+) -> str:
+    """A benchmark's printed result: its title, its table, then its targets' verdicts."""
+    return "\n".join(
+        [
+            title,
+            "",
+            table(headers, rows),
+            "",
+            f"Targets (issue {issue}):",
+            "",
+            targets_table(targets),
+        ]
+    )

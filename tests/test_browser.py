@@ -15,17 +15,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.config import Settings
 from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
-from app.main import create_app
 from app.models import Language, MailKind, Organiser, OrganiserRole
 from app.organisers.bearer import issue_token
 from app.web import i18n
 from tests.browser import assert_accessible, launched, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
-from tests.fixtures.live_server import free_port, serve
+from tests.fixtures.live_server import serving
 from tests.letters import TICKET_CODE, html_with_inline_images, letter
 from tests.ticket_reading import decode_qr
 
@@ -92,16 +90,7 @@ async def live_site(
         await session.flush()
         issued = await issue_token(session, organiser=owner, now=now, lifetime=timedelta(days=30))
     await engine.dispose()
-    port = free_port()
-    settings = Settings(
-        database_url=database_url,
-        base_url=f"http://127.0.0.1:{port}",
-        data_dir=tmp_path_factory.mktemp("live-data"),
-        rate_limit_enabled=False,
-        default_event_slug="side-event",
-        _env_file=None,
-    )
-    with serve(create_app(settings, clock=live_clock), port) as url:
+    with serving(database_url, live_clock, tmp_path_factory.mktemp("live-data")) as url:
         yield LiveSite(url=url, admin_headers={"Authorization": f"Bearer {issued.token}"})
 
 

@@ -13,18 +13,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.config import Settings
 from app.dashboard.rendering import translations
 from app.events.seed import seed_event
 from app.kit.db import create_engine, create_sessionmaker
-from app.main import create_app
 from app.models import Language, Organiser, OrganiserRole
 from app.organisers.bearer import issue_token
 from app.organisers.passwords import hash_password
 from tests.browser import assert_accessible, launched, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import ORGANISER_PASSWORD, event_fields, signup_body
-from tests.fixtures.live_server import free_port, serve
+from tests.fixtures.live_server import serving
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +64,7 @@ async def site(
         await session.flush()
         issued = await issue_token(session, organiser=owner, now=now, lifetime=timedelta(days=90))
     await engine.dispose()
-    port = free_port()
-    settings = Settings(
-        database_url=database_url,
-        base_url=f"http://127.0.0.1:{port}",
-        data_dir=tmp_path_factory.mktemp("dashboard-live"),
-        rate_limit_enabled=False,
-        default_event_slug="side-event",
-        _env_file=None,
-    )
-    with serve(create_app(settings, clock=live_clock), port) as url:
+    with serving(database_url, live_clock, tmp_path_factory.mktemp("dashboard-live")) as url:
         headers = {"Authorization": f"Bearer {issued.token}"}
         async with httpx.AsyncClient(base_url=url) as api:
             await _fill(api, headers, live_clock)

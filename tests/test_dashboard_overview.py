@@ -5,8 +5,10 @@ import re
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from app.events.schemas import EventFields
+from app.models import Organiser
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.dashboard import SignedIn
 from tests.fixtures.factories import MakeRegistration
@@ -41,18 +43,26 @@ async def fill(make_registration: MakeRegistration, clock: FakeClock) -> None:
         await make_registration("checked_in")
 
 
-async def test_the_overview_shows_the_figures_from_the_counters(
+@pytest.fixture
+async def filled_overview(
     signed_in: SignedIn,
     client: httpx.AsyncClient,
     event: EventFields,
     make_registration: MakeRegistration,
     clock: FakeClock,
-) -> None:
+) -> str:
+    """The overview's HTML after `fill`, as a viewer sees it."""
     await fill(make_registration, clock)
     await signed_in("viewer")
     response = await client.get(OVERVIEW)
     assert response.status_code == 200
-    page = parse(response.text)
+    return response.text
+
+
+async def test_the_overview_shows_the_figures_from_the_counters(
+    filled_overview: str, event: EventFields
+) -> None:
+    page = parse(filled_overview)
     assert page.one("h1").text == event.title
     figures = {dd.attrs["data-figure"]: dd.text for dd in page.find_all("dd")}
     assert figures == {
@@ -69,15 +79,9 @@ async def test_the_overview_shows_the_figures_from_the_counters(
 
 
 async def test_each_chart_is_an_svg_with_a_text_alternative_and_a_table(
-    signed_in: SignedIn,
-    client: httpx.AsyncClient,
-    event: EventFields,
-    make_registration: MakeRegistration,
-    clock: FakeClock,
+    filled_overview: str,
 ) -> None:
-    await fill(make_registration, clock)
-    await signed_in("viewer")
-    html = (await client.get(OVERVIEW)).text
+    html = filled_overview
     page = parse(html)
     charts = page.find_all("svg")
     assert [svg.attrs["aria-labelledby"] for svg in charts] == [
@@ -106,9 +110,8 @@ async def test_each_chart_is_an_svg_with_a_text_alternative_and_a_table(
 
 
 async def test_an_event_without_registrations_says_so(
-    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+    signed_in_viewer: Organiser, client: httpx.AsyncClient
 ) -> None:
-    await signed_in("viewer")
     html = (await client.get(OVERVIEW)).text
     page = parse(html)
     assert page.one("desc", id="status-desc").text == "No registrations yet."
@@ -117,13 +120,8 @@ async def test_an_event_without_registrations_says_so(
 
 
 async def test_the_figures_refresh_as_json_in_the_page_s_language(
-    signed_in: SignedIn,
-    client: httpx.AsyncClient,
-    event: EventFields,
-    make_registration: MakeRegistration,
-    clock: FakeClock,
+    signed_in_viewer: Organiser, client: httpx.AsyncClient, make_registration: MakeRegistration
 ) -> None:
-    await signed_in("viewer")
     page = parse((await client.get(OVERVIEW, params={"lang": "fr"})).text)
     url = page.one("dl", id="figures").attrs["data-refresh"]
     assert url == f"{OVERVIEW}/overview.json?lang=fr"
@@ -147,13 +145,9 @@ async def test_the_figures_refresh_as_json_in_the_page_s_language(
 
 
 async def test_arabic_overview_is_right_to_left_with_mirrored_bars(
-    signed_in: SignedIn,
-    client: httpx.AsyncClient,
-    event: EventFields,
-    make_registration: MakeRegistration,
+    signed_in_viewer: Organiser, client: httpx.AsyncClient, make_registration: MakeRegistration
 ) -> None:
     await make_registration("confirmed")
-    await signed_in("viewer")
     page = parse((await client.get(OVERVIEW, params={"lang": "ar"})).text)
     assert page.one("html").attrs == {"lang": "ar", "dir": "rtl"}
     assert page.one("title", id="status-title").text == "التسجيلات حسب الحالة"

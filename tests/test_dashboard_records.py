@@ -17,9 +17,8 @@ AUDIT = "/admin/events/side-event/audit"
 
 
 async def test_the_exports_page_offers_every_column_and_both_files(
-    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+    signed_in_viewer: Organiser, client: httpx.AsyncClient
 ) -> None:
-    await signed_in("viewer")
     page = parse((await client.get(EXPORTS)).text)
     form = page.one("form", method="get")
     assert form.attrs["action"] == f"{EXPORTS}/registrations.csv"
@@ -31,14 +30,10 @@ async def test_the_exports_page_offers_every_column_and_both_files(
 
 
 async def test_the_csv_has_the_chosen_columns_and_statuses_and_is_audited(
-    signed_in: SignedIn,
-    client: httpx.AsyncClient,
-    event: EventFields,
-    make_registration: MakeRegistration,
+    signed_in_viewer: Organiser, client: httpx.AsyncClient, make_registration: MakeRegistration
 ) -> None:
     await make_registration("confirmed", family_name="Quispe")
     await make_registration("waitlisted", family_name="Okafor")
-    viewer = await signed_in("viewer")
     response = await client.get(
         f"{EXPORTS}/registrations.csv",
         params=[
@@ -57,13 +52,12 @@ async def test_the_csv_has_the_chosen_columns_and_statuses_and_is_audited(
     ]
     audit = parse((await client.get(AUDIT)).text)
     assert "event.export_csv" in audit.text
-    assert viewer.email in audit.text
+    assert signed_in_viewer.email in audit.text
 
 
 async def test_no_columns_ticked_means_every_column_and_an_unknown_one_is_a_422_page(
-    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+    signed_in_viewer: Organiser, client: httpx.AsyncClient
 ) -> None:
-    await signed_in("viewer")
     every = await client.get(f"{EXPORTS}/registrations.csv")
     assert every.text.lstrip("\ufeff").splitlines()[0].startswith("id,event_slug,email,")
     bad = await client.get(f"{EXPORTS}/registrations.csv", params={"columns": "password"})
@@ -72,13 +66,9 @@ async def test_no_columns_ticked_means_every_column_and_an_unknown_one_is_a_422_
 
 
 async def test_the_security_list_downloads_under_the_session(
-    signed_in: SignedIn,
-    client: httpx.AsyncClient,
-    event: EventFields,
-    make_registration: MakeRegistration,
+    signed_in_viewer: Organiser, client: httpx.AsyncClient, make_registration: MakeRegistration
 ) -> None:
     await make_registration("confirmed")
-    await signed_in("viewer")
     response = await client.get(f"{EXPORTS}/security-list.xlsx")
     assert response.status_code == 200
     assert response.content[:2] == b"PK"  # a zip, as every .xlsx is
@@ -120,8 +110,7 @@ async def test_the_audit_log_pages_newest_first_fifty_at_a_time(
 
 
 async def test_a_cursor_we_did_not_issue_is_a_400_page(
-    signed_in: SignedIn, client: httpx.AsyncClient, event: EventFields
+    signed_in_viewer: Organiser, client: httpx.AsyncClient
 ) -> None:
-    await signed_in("viewer")
     response = await client.get(AUDIT, params={"cursor": "forged"})
     assert response.status_code == 400

@@ -22,7 +22,7 @@ from app.dashboard.routing import dashboard_router
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
 from app.exports.attendees_csv import COLUMNS, CsvDialect, UnknownColumns, parse_columns
-from app.exports.downloads import csv_download, security_list_download
+from app.exports.downloads import CsvChoice, csv_download, security_list_download
 from app.kit.pagination import Cursor
 from app.models import AuditEntry, Event
 from app.registrations.admin_router import registration_filters
@@ -98,25 +98,15 @@ async def registrations_csv(
     columns: Annotated[list[str], Depends(_chosen_columns)],
     dialect: CsvDialect = CsvDialect.excel,
 ) -> StreamingResponse:
-    event = await events.get_event(session, slug)
-    return await csv_download(
-        request,
-        session,
-        clock,
-        event=event,
-        organiser=organiser,
-        filters=filters,
-        columns=columns,
-        dialect=dialect,
-    )
+    choice = CsvChoice(filters, columns, dialect)
+    return await csv_download(request, session, clock, slug, organiser, choice)
 
 
 @router.get("/admin/events/{slug}/exports/security-list.xlsx", response_model=None)
 async def security_list(
     slug: str, organiser: PageOrganiser, session: SessionDep, clock: ClockDep
 ) -> Response:
-    event = await events.get_event(session, slug)
-    return await security_list_download(session, clock, event=event, organiser=organiser)
+    return await security_list_download(session, clock, slug, organiser)
 
 
 def _changes(entry: AuditEntry) -> list[tuple[str, str, str]]:

@@ -2,11 +2,13 @@
 dashboard's pages (session) alike, so both give the same file and the same record."""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.events import service as events
 from app.exports import service as exports
 from app.exports.attendees_csv import CsvDialect, export_filename, stream_csv
 from app.kit.clock import Clock
@@ -14,6 +16,15 @@ from app.models import Event, Organiser
 from app.registrations.filters import RegistrationFilters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class CsvChoice:
+    """What an organiser asked the CSV for: which rows, which columns, which dialect."""
+
+    filters: RegistrationFilters
+    columns: list[str]
+    dialect: CsvDialect
 
 
 def _attachment(filename: str) -> dict[str, str]:
@@ -27,24 +38,22 @@ async def csv_download(
     request: Request,
     session: AsyncSession,
     clock: Clock,
-    *,
-    event: Event,
+    slug: str,
     organiser: Organiser,
-    filters: RegistrationFilters,
-    columns: list[str],
-    dialect: CsvDialect,
+    choice: CsvChoice,
 ) -> StreamingResponse:
-    """The filtered registrations as CSV, streamed, audited before the first byte."""
+    """The event's filtered registrations as CSV, streamed, audited before the first byte."""
+    event = await events.get_event(session, slug)
     await exports.record_csv_export(
         session,
         event=event,
-        filters=filters,
-        columns=columns,
-        dialect=dialect,
+        filters=choice.filters,
+        columns=choice.columns,
+        dialect=choice.dialect,
         actor=organiser,
         now=clock.now(),
     )
-    body = _stream(request.app.state.sessionmaker, event, filters, columns, dialect)
+    body = _stream(request.app.state.sessionmaker, event, choice)
     filename = export_filename(event, clock.now(), "csv")
     return StreamingResponse(
         body, media_type="text/csv; charset=utf-8", headers=_attachment(filename)
@@ -52,25 +61,26 @@ async def csv_download(
 
 
 async def _stream(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    event: Event,
-    filters: RegistrationFilters,
-    columns: list[str],
-    dialect: CsvDialect,
+    sessionmaker: async_sessionmaker[AsyncSession], event: Event, choice: CsvChoice
 ) -> AsyncIterator[bytes]:
     # Its own transaction: the request's has committed by the time the body streams.
     # The rows come from one statement's cursor, so the file is one consistent snapshot.
     async with sessionmaker() as session, session.begin():
         async for chunk in stream_csv(
-            session, event=event, filters=filters, columns=columns, dialect=dialect
+            session,
+            event=event,
+            filters=choice.filters,
+            columns=choice.columns,
+            dialect=choice.dialect,
         ):
             yield chunk
 
 
 async def security_list_download(
-    session: AsyncSession, clock: Clock, *, event: Event, organiser: Organiser
+    session: AsyncSession, clock: Clock, slug: str, organiser: Organiser
 ) -> Response:
-    """The UN security list workbook, audited."""
+    """The event's UN security list workbook, audited."""
+    event = await events.get_event(session, slug)
     result = await exports.security_list_export(
         session, event=event, actor=organiser, now=clock.now()
     )

@@ -7,9 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response, StreamingResponse
 
 from app.deps import ClockDep, SessionDep
-from app.events import service as events
 from app.exports.attendees_csv import COLUMNS, CsvDialect, UnknownColumns, parse_columns
-from app.exports.downloads import XLSX, csv_download, security_list_download
+from app.exports.downloads import XLSX, CsvChoice, csv_download, security_list_download
 from app.kit.errors import COMMON, error_responses
 from app.organisers.dependencies import AUTH_ERRORS, Viewer
 from app.registrations.admin_router import registration_filters
@@ -57,17 +56,8 @@ async def registrations_csv(
 ) -> StreamingResponse:
     """The filtered registrations as CSV, streamed; `dialect=excel` (UTF-8 with BOM)
     or `rfc4180`. Cells that a spreadsheet would run as a formula start with `'`."""
-    event = await events.get_event(session, slug)
-    return await csv_download(
-        request,
-        session,
-        clock,
-        event=event,
-        organiser=organiser,
-        filters=filters,
-        columns=columns,
-        dialect=dialect,
-    )
+    choice = CsvChoice(filters, columns, dialect)
+    return await csv_download(request, session, clock, slug, organiser, choice)
 
 
 @router.get(
@@ -80,5 +70,4 @@ async def security_list(
 ) -> Response:
     """The UN Special Event Ticket request sheet: confirmed attendees without a grounds
     pass; those who registered within 48 hours of the event on a second, late sheet."""
-    event = await events.get_event(session, slug)
-    return await security_list_download(session, clock, event=event, organiser=organiser)
+    return await security_list_download(session, clock, slug, organiser)

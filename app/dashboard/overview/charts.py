@@ -11,7 +11,7 @@ runs right to left), its text kept upright.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 WIDTH = 640
 INK = "#0b0c0c"
@@ -31,6 +31,16 @@ class Chart:
     svg: Markup
     headers: tuple[str, ...]
     rows: list[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Caption:
+    """What names and describes a chart: `key` names its elements (`{key}-title`,
+    `{key}-desc`), `description` is its text alternative."""
+
+    key: str
+    title: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class _Canvas:
                 )
             )
 
-    def svg(self, key: str, title: str, description: str) -> Markup:
+    def svg(self, caption: Caption) -> Markup:
         return Markup(
             '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
             'height="{h}" direction="{d}" role="img" aria-labelledby="{k}-title {k}-desc">'
@@ -99,9 +109,9 @@ class _Canvas:
         ).format(
             w=WIDTH,
             h=self.height,
-            k=key,
-            t=title,
-            desc=description,
+            k=caption.key,
+            t=caption.title,
+            desc=caption.description,
             d="rtl" if self.rtl else "ltr",
             body=Markup("").join(self.parts),
         )
@@ -112,9 +122,7 @@ def _shortened(label: str, most: int = 30) -> str:
 
 
 def bars(
-    key: str,
-    title: str,
-    description: str,
+    caption: Caption,
     items: Sequence[tuple[str, int]],
     *,
     fmt: Format,
@@ -134,13 +142,11 @@ def bars(
         canvas.text(label_width - 8, top + 15, _shortened(label), anchor="end")
         canvas.rect(label_width, top, max(length, 1 if value else 0), bar)
         canvas.text(label_width + length + 6, top + 15, fmt(value))
-    return canvas.svg(key, title, escape(description))
+    return canvas.svg(caption)
 
 
 def columns(
-    key: str,
-    title: str,
-    description: str,
+    caption: Caption,
     items: Sequence[tuple[str, int]],
     *,
     fmt: Format,
@@ -165,13 +171,11 @@ def columns(
             )
         if index % every == 0:
             canvas.text(x + slot / 2, height - 8, label, anchor="middle", size=13)
-    return canvas.svg(key, title, escape(description))
+    return canvas.svg(caption)
 
 
 def cumulative(
-    key: str,
-    title: str,
-    description: str,
+    caption: Caption,
     points: Sequence[tuple[float, int]],
     *,
     first_label: str,
@@ -199,4 +203,4 @@ def cumulative(
         canvas.polyline([(left + plot_width * at, y(total)) for at, total in points])
     canvas.text(left, height - 8, first_label)
     canvas.text(WIDTH - right, height - 8, last_label, anchor="end")
-    return canvas.svg(key, title, escape(description))
+    return canvas.svg(caption)

@@ -6,7 +6,7 @@ from typing import Any
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
-from app.dashboard.overview.charts import Chart, bars, columns, cumulative
+from app.dashboard.overview.charts import Caption, Chart, bars, columns, cumulative
 from app.dashboard.overview.figures import FIGURE_LABELS, STATUS_LABELS, Overview, headline
 from app.dashboard.rendering import translations
 from app.events.seating import Seats
@@ -50,9 +50,7 @@ def _breakdown(
         title=heading,
         description=description,
         svg=bars(
-            key,
-            heading,
-            description,
+            Caption(key, heading, description),
             items,
             fmt=words.number,
             rtl=rtl,
@@ -92,9 +90,7 @@ def _signups(overview: Overview, words: _Words, *, rtl: bool) -> Chart:
         title=heading,
         description=description,
         svg=cumulative(
-            "signups",
-            heading,
-            description,
+            Caption("signups", heading, description),
             points,
             first_label=first_label,
             last_label=last_label,
@@ -132,7 +128,7 @@ def _checkins(overview: Overview, words: _Words, *, rtl: bool) -> Chart:
         key="checkins",
         title=heading,
         description=description,
-        svg=columns("checkins", heading, description, hours, fmt=words.number, rtl=rtl),
+        svg=columns(Caption("checkins", heading, description), hours, fmt=words.number, rtl=rtl),
         headers=(words(N_("Hour beginning")), words(N_("Check-ins"))),
         rows=[(hour, words.number(n)) for hour, n in hours if n],
     )
