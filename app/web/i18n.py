@@ -40,6 +40,7 @@ def translations(language: Language) -> NullTranslations:
     return load_catalog(TRANSLATIONS_DIR, DOMAIN, language)
 
 
+@lru_cache
 def locale(language: Language) -> Locale:
     return Locale.parse(_FORMAT_LOCALES.get(language, language.value))
 
