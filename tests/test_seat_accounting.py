@@ -289,7 +289,13 @@ async def tallied_by_sql(session: Any, event_id: int) -> dict[tuple[str, str], i
         SELECT 'signup_quarter', to_char(date_bin('15 minutes', created_at,
             timestamptz '2000-01-01 00:00+00') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"'),
             count(*)
-        FROM registrations WHERE event_id = :event GROUP BY 2"""
+        FROM registrations WHERE event_id = :event GROUP BY 2
+        UNION ALL
+        SELECT 'checkin_quarter', to_char(date_bin('15 minutes', checked_in_at,
+            timestamptz '2000-01-01 00:00+00') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"'),
+            count(*)
+        FROM registrations WHERE event_id = :event AND status = 'confirmed'
+            AND checked_in_at IS NOT NULL GROUP BY 2"""
     rows = await session.execute(text(sql), {"event": event_id})
     return {(dimension, key): n for dimension, key, n in rows}
 

@@ -106,14 +106,6 @@ class Registration(Base):
             "waitlist_order",
             postgresql_where=text("status = 'waitlisted'"),
         ),
-        # The overview's check-ins by hour read only the attendees who have arrived,
-        # from the index alone.
-        Index(
-            "ix_registrations_event_checked_in",
-            "event_id",
-            "checked_in_at",
-            postgresql_where=text("checked_in_at IS NOT NULL AND status = 'confirmed'"),
-        ),
         # max_per_organisation counts at most that many rows through this.
         Index(
             "ix_registrations_event_organisation",

@@ -1,10 +1,8 @@
-"""The dashboard's browser sessions, and its check-ins chart.
+"""The dashboard's browser sessions.
 
 Sessions are rows of `access_tokens` with `kind` 'session' (the bearer tokens the
 API takes are 'bearer', which every existing row is): one table, so both are
-stored as digests, expire and are revoked alike. The partial index on the
-check-in times of confirmed registrations lets the overview group an event's
-arrivals by hour from the index alone, reading only the attendees who arrived.
+stored as digests, expire and are revoked alike.
 
 Revision ID: 0010_dashboard_sessions
 Revises: 0009_event_tallies
@@ -39,15 +37,8 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    op.create_index(
-        "ix_registrations_event_checked_in",
-        "registrations",
-        ["event_id", "checked_in_at"],
-        postgresql_where=sa.text("checked_in_at IS NOT NULL AND status = 'confirmed'"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_registrations_event_checked_in", table_name="registrations")
     # Its CHECK constraint goes with the column.
     op.drop_column("access_tokens", "kind")
