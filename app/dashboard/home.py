@@ -6,6 +6,7 @@ so a wrong password here counts against the same limits as one sent to
 `POST /api/auth/token`.
 """
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -62,7 +63,7 @@ def _redirect(url: str) -> RedirectResponse:
     return response
 
 
-async def _events_page(request: Request, session: AsyncSession) -> HTMLResponse:
+async def _events_page(request: Request, session: AsyncSession, now: datetime) -> HTMLResponse:
     lang = page_language(request)
     rows = []
     for event in await event_admin.list_events(session):
@@ -71,7 +72,7 @@ async def _events_page(request: Request, session: AsyncSession) -> HTMLResponse:
             {
                 "event": event,
                 "date": i18n.event_date(starts, lang),
-                "seats": await seats(session, event),
+                "seats": await seats(session, event, now=now),
             }
         )
     return render_page(request, "dashboard/events.html", {"rows": rows})
@@ -84,12 +85,14 @@ async def home(request: Request, session: SessionDep, clock: ClockDep) -> HTMLRe
     if organiser is None:
         return _sign_in_form(request, next_path=HOME_PATH)
     request.state.organiser = organiser
-    return await _events_page(request, session)
+    return await _events_page(request, session, clock.now())
 
 
 @router.get("/admin/events", response_class=HTMLResponse)
-async def events_list(_: PageOrganiser, request: Request, session: SessionDep) -> HTMLResponse:
-    return await _events_page(request, session)
+async def events_list(
+    _: PageOrganiser, request: Request, session: SessionDep, clock: ClockDep
+) -> HTMLResponse:
+    return await _events_page(request, session, clock.now())
 
 
 @router.get("/admin/sign-in", response_model=None)

@@ -52,6 +52,8 @@ COLUMN_LABELS: dict[str, str] = {
     "checked_in_at": N_("Checked in at"),
     "created_at": N_("Signed up at"),
     "updated_at": N_("Last changed at"),
+    "invitation_id": N_("Invitation"),
+    "companion_of": N_("Companion of"),
 }
 assert set(COLUMN_LABELS) == set(COLUMNS), "a new CSV column needs its label here"
 

@@ -4,11 +4,12 @@ arrived, by the UTC quarter hour of their check-in (dimension 'checkin_quarter')
 The tallies' triggers (0009) get one more contribution; every other part of them
 is as 0009 wrote it, read from that migration so the two cannot drift apart. The
 overview's check-ins per hour then read a few dozen tally rows instead of every
-arrival. A check-in already takes the event's lock, so the one tally row it
-moves costs the same however large the event is.
+arrival, and the partial index of check-in times (0010) that they grouped goes.
+A check-in already takes the event's lock, so the one tally row it moves costs
+the same however large the event is.
 
-Revision ID: 0011_checkin_tallies
-Revises: 0010_dashboard_sessions
+Revision ID: 0012_checkin_tallies
+Revises: 0011_invitations
 Create Date: 2026-11-30 23:40:00+00:00
 """
 
@@ -17,10 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_checkin_tallies"
-down_revision: str | None = "0010_dashboard_sessions"
+revision: str = "0012_checkin_tallies"
+down_revision: str | None = "0011_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -74,8 +76,15 @@ def upgrade() -> None:
         f"FROM registrations WHERE {_ARRIVED} GROUP BY 1, 2, 3"
     )
     _replace_functions(TRIGGER_FUNCTIONS)
+    op.drop_index("ix_registrations_event_checked_in", table_name="registrations")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_registrations_event_checked_in",
+        "registrations",
+        ["event_id", "checked_in_at"],
+        postgresql_where=sa.text("checked_in_at IS NOT NULL"),
+    )
     _replace_functions(_before.TRIGGER_FUNCTIONS)
     op.execute("DELETE FROM event_tallies WHERE dimension = 'checkin_quarter'")

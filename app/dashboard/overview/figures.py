@@ -89,10 +89,10 @@ class Overview:
         ]
 
 
-async def overview_of(session: AsyncSession, event: Event) -> Overview:
+async def overview_of(session: AsyncSession, event: Event, *, now: datetime) -> Overview:
     return Overview(
         event=event,
-        stats=await stats.event_stats(session, event),
-        seats=await seats(session, event),
+        stats=await stats.event_stats(session, event, now=now),
+        seats=await seats(session, event, now=now),
         checkins=await stats.checkins_per_hour(session, event),
     )

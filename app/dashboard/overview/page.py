@@ -40,7 +40,7 @@ async def overview_page(
 ) -> HTMLResponse:
     event = await events.get_event(session, slug)
     lang = page_language(request)
-    overview = await overview_of(session, event)
+    overview = await overview_of(session, event, now=clock.now())
     zone = ZoneInfo(event.timezone)
     starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
     return render_page(
@@ -69,7 +69,10 @@ async def overview_figures(
     lang = page_language(request)
     response = JSONResponse(
         {
-            "figures": {key: value for key, _, value in figures(await seats(session, event), lang)},
+            "figures": {
+                key: value
+                for key, _, value in figures(await seats(session, event, now=clock.now()), lang)
+            },
             "as_of": _as_of(event, clock.now(), lang),
         }
     )
