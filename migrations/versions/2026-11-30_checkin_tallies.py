@@ -8,8 +8,8 @@ arrival, and the partial index of check-in times (0010) that they grouped goes.
 A check-in already takes the event's lock, so the one tally row it moves costs
 the same however large the event is.
 
-Revision ID: 0012_checkin_tallies
-Revises: 0011_invitations
+Revision ID: 0014_checkin_tallies
+Revises: 0013_outbox_tallies
 Create Date: 2026-11-30 23:40:00+00:00
 """
 
@@ -21,8 +21,8 @@ from types import ModuleType
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_checkin_tallies"
-down_revision: str | None = "0011_invitations"
+revision: str = "0014_checkin_tallies"
+down_revision: str | None = "0013_outbox_tallies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
