@@ -39,6 +39,8 @@ from app.models import (
     Event,
     EventCounters,
     EventTally,
+    Invitation,
+    InvitationStatus,
     Organiser,
     OrganiserRole,
     OutboxMessage,
@@ -257,9 +259,19 @@ class SeatAccounting(RuleBasedStateMachine):
             by_order = sorted(waiting, key=lambda r: r.waitlist_order or 0)
             assert [r.waitlist_position for r in by_order] == list(range(1, len(waiting) + 1))
 
+            # Seats held by pending invitations (none unless a subclass invites):
+            # the counters' `held` is their sum, and they are not free.
+            held = await session.scalar(
+                select(func.coalesce(func.sum(Invitation.seats_held), 0)).where(
+                    Invitation.event_id == event_id,
+                    Invitation.status == InvitationStatus.pending,
+                )
+            )
+            assert counters.held == held
+
             confirmed = counted[RegistrationStatus.confirmed]
             if waiting:
-                assert confirmed >= capacity, "seats are free while people wait"
+                assert confirmed + held >= capacity, "seats are free while people wait"
             if confirmed > self.confirmed_before:
                 assert confirmed <= capacity, "seated beyond capacity"
             self.confirmed_before = confirmed
