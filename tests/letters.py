@@ -7,7 +7,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from app.mail.compose import CalendarFile, Letter, compose
+from app.mail.invitations.letters import compose_invitation
 from app.models import (
+    INVITATION_KINDS,
     Event,
     Invitation,
     InvitationStatus,
@@ -53,8 +55,21 @@ _STATUS_OF_KIND = {
 
 
 def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
-    """A message of `kind` to a registrant writing in `lang`, at an event with `door`."""
+    """A message of `kind` to a registrant or invitee writing in `lang`, at `door`'s event."""
     given, family = NAMES.get(lang, ("Ana", "Quispe"))
+    if kind in INVITATION_KINDS:
+        invitation = unsaved_invitation(
+            unsaved_event(**door), given_name=given, family_name=family, language=Language(lang)
+        )
+        return compose_invitation(
+            invitation,
+            kind=kind,
+            language=Language(lang),
+            rsvp_url="http://127.0.0.1/i/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd",
+            other="Laia Bonet",
+            sender="Side-event registration <noreply@rsvp.test>",
+            message_id=f"<{uuid.uuid4()}@rsvp.test>",
+        )
     status = _STATUS_OF_KIND.get(kind, RegistrationStatus.confirmed)
     registration = unsaved_registration(
         unsaved_event(**door),
