@@ -84,6 +84,6 @@ def public_write(scope: str, limits: Callable[[Settings], tuple[Limit, ...]]) ->
 SignupWrite = public_write("signup", lambda settings: settings.rate_limit_signups)
 """Sign-ups, from the API and the page's form."""
 RegistrantWrite = public_write("registrant", lambda settings: settings.rate_limit_registrant)
-"""The registrant's other writes: edit, cancel, verify, erase."""
+"""The registrant's other writes: edit, cancel, substitute, verify, erase."""
 InviteeWrite = public_write("invitee", lambda settings: settings.rate_limit_registrant)
 """An invitee's answers through their RSVP link (accept, decline, delegate)."""

@@ -47,6 +47,7 @@ from app.privacy import router as privacy_router
 from app.privacy.housekeeping import housekeep
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
+from app.substitutions import router as substitutions_router
 from app.web import pages
 from app.web.rendering import STATIC_DIR, form_guard
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.include_router(health.router)
     app.include_router(registrations_public_router.router)
+    app.include_router(substitutions_router.router)
     app.include_router(privacy_router.router)
     app.include_router(organisers_router.router)
     app.include_router(events_router.router)

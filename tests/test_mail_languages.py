@@ -52,9 +52,13 @@ HOW = {
     MailKind.event_changed: Queued("confirmed", link=True, calendar="PUBLISH"),
     MailKind.event_cancelled: Queued("confirmed", link=False, calendar="CANCEL"),
     MailKind.verify_email: Queued("pending_verification", link=True, calendar=None),
+    MailKind.substitute_confirmed: Queued("confirmed", link=True, calendar="PUBLISH"),
+    MailKind.substitute_waitlisted: Queued("waitlisted", link=True, calendar=None),
+    MailKind.substitute_pending_approval: Queued("pending_approval", link=True, calendar=None),
+    MailKind.seat_passed_on: Queued("cancelled", link=False, calendar="CANCEL"),
 }
 # The seat messages hand out the ticket.
-WITH_TICKET = {MailKind.confirmed, MailKind.promoted}
+WITH_TICKET = {MailKind.confirmed, MailKind.promoted, MailKind.substitute_confirmed}
 
 # One subject written out per language, so a catalog that only echoes English fails here too.
 CONFIRMED_SUBJECT = {

@@ -3,7 +3,11 @@
 Sponsors of a side-event at UN Headquarters send security the names of guests
 who hold no UN grounds pass, as on their photo ID, 48 hours before the event.
 The workbook lists confirmed attendees without a pass; those who registered
-after that deadline go on a second sheet, marked late.
+after that deadline go on a second sheet, marked late. A substitute (someone
+a registrant passed their place to) is listed as registered when the place
+changed hands, with the name of the person they replace, so a substitution
+within 48 hours of the event is a late request that says whose ticket it
+replaces.
 """
 
 import io
@@ -15,6 +19,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.models import Event, Registration, RegistrationStatus
 
@@ -27,6 +32,7 @@ HEADERS = (
     "Job title",
     "Country",
     "Registered at",
+    "Replaces (substitute for)",
 )
 
 
@@ -37,6 +43,17 @@ class SecurityList:
     late: int
 
 
+@dataclass(frozen=True)
+class _Guest:
+    registration: Registration
+    replaces: str
+    """The full name of the registrant this one replaced, or ''."""
+
+    @property
+    def created_at(self) -> datetime:
+        return self.registration.created_at
+
+
 def request_deadline(event: Event) -> datetime:
     return event.starts_at - REQUEST_LEAD_TIME
 
@@ -44,17 +61,21 @@ def request_deadline(event: Event) -> datetime:
 async def build_security_list(session: AsyncSession, *, event: Event) -> SecurityList:
     zone = ZoneInfo(event.timezone)
     deadline = request_deadline(event)
-    guests = list(
-        await session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.confirmed,
-                Registration.has_un_grounds_pass.is_(False),
-            )
-            .order_by(Registration.family_name, Registration.given_name, Registration.id)
+    replaced = aliased(Registration)
+    rows = await session.execute(
+        select(Registration, replaced.given_name, replaced.family_name)
+        .outerjoin(replaced, replaced.id == Registration.substitute_for)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.confirmed,
+            Registration.has_un_grounds_pass.is_(False),
         )
+        .order_by(Registration.family_name, Registration.given_name, Registration.id)
     )
+    guests = [
+        _Guest(guest, f"{given} {family}" if given is not None else "")
+        for guest, given, family in rows
+    ]
     on_time = [g for g in guests if g.created_at <= deadline]
     late = [g for g in guests if g.created_at > deadline]
 
@@ -88,7 +109,7 @@ def _write_sheet(
     name: str,
     event: Event,
     zone: ZoneInfo,
-    guests: list[Registration],
+    guests: list[_Guest],
     *,
     late: bool,
 ) -> None:
@@ -115,7 +136,8 @@ def _write_sheet(
     row += 1
     for column, header in enumerate((*HEADERS, *(("Late",) if late else ()))):
         sheet.write_string(row, column, header, formats["header"])
-    for number, guest in enumerate(guests, start=1):
+    for number, listed in enumerate(guests, start=1):
+        guest = listed.registration
         row += 1
         sheet.write_number(row, 0, number)
         cells = (
@@ -125,6 +147,7 @@ def _write_sheet(
             guest.job_title or "",
             guest.country or "",
             guest.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            listed.replaces,
             *(("late",) if late else ()),
         )
         for column, value in enumerate(cells, start=1):
@@ -132,4 +155,5 @@ def _write_sheet(
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 3, 30)
     sheet.set_column(4, 6, 22)
+    sheet.set_column(7, 7, 30)
     sheet.freeze_panes(len(details) + 3, 0)

@@ -36,11 +36,11 @@ _templates = Environment(
     keep_trailing_newline=True,
 )
 
-_SEAT_KINDS = {MailKind.confirmed, MailKind.promoted}
+_SEAT_KINDS = {MailKind.confirmed, MailKind.promoted, MailKind.substitute_confirmed}
 # The messages that hand out the ticket (an approval is a `confirmed` message).
 TICKET_KINDS = frozenset(_SEAT_KINDS)
 # The registration is over: the attached CANCEL removes the entry (event_cancelled says so itself).
-_OVER_KINDS = {MailKind.cancelled, MailKind.declined}
+_OVER_KINDS = {MailKind.cancelled, MailKind.declined, MailKind.seat_passed_on}
 
 # Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
 _SEVEN_BIT = policy.default.clone(cte_type="7bit")

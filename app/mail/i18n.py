@@ -197,6 +197,40 @@ KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
             " invitation of their own. Thank you for letting the organisers know."
         ),
     },
+    # A substitution (`app.substitutions`): the colleague given the place, by the
+    # status taken over, and the registrant who passed it on.
+    MailKind.substitute_confirmed: {
+        "subject": N_("A place is yours: {title}"),
+        "lead": N_(
+            "A colleague who was registered for “{title}” has passed their place to you, so"
+            " you are now registered and your place is confirmed."
+        ),
+    },
+    MailKind.substitute_waitlisted: {
+        "subject": N_("You are on the waitlist: {title}"),
+        "lead": N_(
+            "A colleague who was on the waitlist for “{title}” has passed their place in it"
+            " to you. You are now on the waitlist, at position {position}. When a place frees"
+            " up it goes to the next person on the list, and we will e-mail you at once."
+        ),
+    },
+    MailKind.substitute_pending_approval: {
+        "subject": N_("Registration received: {title}"),
+        "lead": N_(
+            "A colleague who had registered for “{title}” has passed their registration to"
+            " you. The organisers review each registration; we will e-mail you as soon as"
+            " they have decided."
+        ),
+    },
+    MailKind.seat_passed_on: {
+        "subject": N_("Your place is passed on: {title}"),
+        "lead": N_(
+            "As asked from the page of your registration, your place at “{title}” has been"
+            " passed to a colleague, who has been e-mailed their own link and ticket. Your"
+            " registration is cancelled and your ticket no longer admits you. If you did not"
+            " ask for this, please contact the organisers at once."
+        ),
+    },
 }
 
 

@@ -34,6 +34,13 @@ _KIND_FOR_STATUS = {
     RegistrationStatus.declined: MailKind.declined,
 }
 
+# A substitute's first message, by the status they took over.
+_SUBSTITUTE_KIND = {
+    RegistrationStatus.confirmed: MailKind.substitute_confirmed,
+    RegistrationStatus.waitlisted: MailKind.substitute_waitlisted,
+    RegistrationStatus.pending_approval: MailKind.substitute_pending_approval,
+}
+
 
 def _calendar_for(registration: Registration) -> str | None:
     """Only a confirmed seat goes into the registrant's calendar."""
@@ -103,6 +110,37 @@ async def companion_registered(
         now=now,
         calendar_method=_calendar_for(registration),
         waitlist_position=registration.known_waitlist_position,
+    )
+
+
+async def substituted(
+    session: AsyncSession,
+    *,
+    original: Registration,
+    substitute: Registration,
+    manage_token: str,
+    now: datetime,
+) -> None:
+    """A registrant passed their place to a colleague: the substitute gets their own
+    link (with the ticket and calendar entry once confirmed, else their waitlist
+    position or the approval to come); the one replaced, a notice and a
+    METHOD:CANCEL for their calendar entry."""
+    await enqueue(
+        session,
+        kind=_SUBSTITUTE_KIND[substitute.status],
+        registration=substitute,
+        now=now,
+        manage_token=manage_token,
+        calendar_method=_calendar_for(substitute),
+        # Read when sent: the position taken over is not counted under the event's lock.
+        waitlist_position=substitute.known_waitlist_position,
+    )
+    await enqueue(
+        session,
+        kind=MailKind.seat_passed_on,
+        registration=original,
+        now=now,
+        calendar_method="CANCEL",
     )
 
 

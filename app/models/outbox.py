@@ -40,6 +40,13 @@ class MailKind(StrEnum):
     delegate_invitation = "delegate_invitation"
     invitation_declined = "invitation_declined"
     invitation_delegated = "invitation_delegated"
+    # A substitution (`app.substitutions`): the substitute's first message, by the
+    # status they took over, and the notice to the registrant they replaced.
+    substitute_confirmed = "substitute_confirmed"
+    substitute_waitlisted = "substitute_waitlisted"
+    substitute_pending_approval = "substitute_pending_approval"
+    seat_passed_on = "seat_passed_on"
+
 
 
 # The kinds whose row names an invitation (and carries its RSVP token until sent).

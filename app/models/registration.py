@@ -182,6 +182,12 @@ class Registration(Base):
     companion_of: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="CASCADE")
     )
+    # The registration this one replaced: its registrant passed their place to this
+    # one's (`app.substitutions`). The replaced one is cancelled; this one took its
+    # status and waitlist place.
+    substitute_for: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL")
+    )
 
     event: Mapped[Event] = relationship(lazy="raise")
 

@@ -1,0 +1,1 @@
+"""Substitution: a registrant passes their place to a colleague, from their manage link."""
