@@ -48,7 +48,7 @@ from app.privacy.housekeeping import housekeep
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
 from app.substitutions import router as substitutions_router
-from app.web import pages
+from app.web import pages, substitute_pages
 from app.web.rendering import STATIC_DIR, form_guard
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(invitations_admin_router.router)
     app.include_router(dashboard_overview.router)
     app.include_router(dashboard_records.router)
-    app.include_router(pages.router)
+    # The pages' routers: their refusals made by middleware are pages too.
+    app.state.page_routers = (pages.router, substitute_pages.router)
+    for page_router in app.state.page_routers:
+        app.include_router(page_router)
     app.mount(DASHBOARD_STATIC_PATH, StaticFiles(directory=DASHBOARD_STATIC_DIR), name="dashboard")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

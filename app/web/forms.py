@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.models import AffiliationType, Language
 from app.registrations.schemas import RegistrationCreate, RegistrationUpdate
+from app.substitutions.schemas import SubstituteCreate
 from app.web.collation import sort_key
 from app.web.i18n import N_, territory_names
 
@@ -31,6 +32,8 @@ SIGNUP_FIELDS = (
     "consent",
 )
 EDIT_FIELDS = tuple(name for name in SIGNUP_FIELDS if name not in {"email", "consent"})
+# A colleague taking the registrant's place keeps the registrant's organisation.
+SUBSTITUTE_FIELDS = tuple(name for name in SIGNUP_FIELDS if name != "organisation")
 REQUIRED = frozenset(
     name for name, field in RegistrationCreate.model_fields.items() if field.is_required()
 )
@@ -68,6 +71,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The colleague's form speaks of them, not of the one filling it in.
+SUBSTITUTE_MESSAGES: dict[str, tuple[str, str]] = MESSAGES | {
+    "email": (
+        N_("Enter your colleague’s e-mail address"),
+        N_("Enter an e-mail address in the correct format, like name@example.org"),
+    ),
+    "given_name": (
+        N_("Enter your colleague’s given name"),
+        N_("Given name must be 100 characters or fewer"),
+    ),
+    "family_name": (
+        N_("Enter your colleague’s family name"),
+        N_("Family name must be 100 characters or fewer"),
+    ),
+    "has_un_grounds_pass": (
+        N_("Select yes if your colleague has a UN grounds pass"),
+        N_("Select yes if your colleague has a UN grounds pass"),
+    ),
+    "consent": (
+        N_("Confirm that your colleague agrees to the use of their details"),
+        N_("Confirm that your colleague agrees to the use of their details"),
+    ),
+}
+
 AFFILIATION_LABELS: dict[AffiliationType, str] = {
     AffiliationType.member_state: N_("Member State delegation"),
     AffiliationType.local_government: N_("Local or regional government"),
@@ -98,7 +125,12 @@ def _value(name: str, raw: str) -> Any:
     return raw
 
 
-def _parse(model: type[M], form: Mapping[str, str], fields: tuple[str, ...]) -> Parsed[M]:
+def _parse(
+    model: type[M],
+    form: Mapping[str, str],
+    fields: tuple[str, ...],
+    messages: Mapping[str, tuple[str, str]] = MESSAGES,
+) -> Parsed[M]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for name in fields:
@@ -106,7 +138,7 @@ def _parse(model: type[M], form: Mapping[str, str], fields: tuple[str, ...]) -> 
         if raw:
             values[name] = _value(name, raw)
         elif name in REQUIRED:
-            errors[name] = MESSAGES[name][0]
+            errors[name] = messages[name][0]
         elif name == "language":
             continue  # on an edit, no language chosen means no change
         else:
@@ -117,8 +149,8 @@ def _parse(model: type[M], form: Mapping[str, str], fields: tuple[str, ...]) -> 
     except ValidationError as invalid:
         for error in invalid.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
-            if name in MESSAGES and name not in errors:
-                errors[name] = MESSAGES[name][1]
+            if name in messages and name not in errors:
+                errors[name] = messages[name][1]
         data = None
     if errors:
         ordered = {name: errors[name] for name in fields if name in errors}
@@ -130,6 +162,16 @@ def parse_signup(form: Mapping[str, str], *, page_language: Language) -> Parsed[
     """The sign-up; without a chosen language, the registrant gets the page's."""
     chosen = form.get("language") or page_language.value
     return _parse(RegistrationCreate, {**form, "language": chosen}, SIGNUP_FIELDS)
+
+
+def parse_substitute(
+    form: Mapping[str, str], *, page_language: Language
+) -> Parsed[SubstituteCreate]:
+    """The colleague's sign-up; the organisation is the registrant's (not on the form)."""
+    chosen = form.get("language") or page_language.value
+    return _parse(
+        SubstituteCreate, {**form, "language": chosen}, SUBSTITUTE_FIELDS, SUBSTITUTE_MESSAGES
+    )
 
 
 def parse_edit(form: Mapping[str, str]) -> Parsed[RegistrationUpdate]:

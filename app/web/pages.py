@@ -135,6 +135,10 @@ DONE_MESSAGES = {
     ),
     "updated": N_("Your details have been updated."),
     "cancelled": N_("Your registration has been cancelled."),
+    "substituted": N_(
+        "Your place has been passed to your colleague, and your registration is cancelled. "
+        "We have e-mailed them the link to their own registration."
+    ),
     "verified": N_("Thank you: your e-mail address is confirmed."),
 }
 
@@ -240,9 +244,12 @@ def refusal_page(request: Request, code: str, *, status_code: int) -> HTMLRespon
     """A refusal made outside the routes, as a page in the page's language, for a
     page's address; None for any other address (the API's JSON answer stands).
 
-    Called by middleware, before routing or after it failed, hence the match by hand.
+    Called by middleware, before routing or after it failed, hence the match by hand,
+    over the routers of pages the app names in `state.page_routers`.
     """
-    if not any(route.matches(request.scope)[0] != Match.NONE for route in router.routes):
+    routers: tuple[APIRouter, ...] = request.app.state.page_routers
+    routes = (route for page_router in routers for route in page_router.routes)
+    if not any(route.matches(request.scope)[0] != Match.NONE for route in routes):
         return None
     return error_page(request, code, status_code=status_code)
 

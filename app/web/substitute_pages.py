@@ -1,0 +1,89 @@
+"""The manage page's "send a colleague instead": a form for the colleague's details.
+
+Same patterns as the edit and cancel forms (`app.web.pages`): no JavaScript,
+CSRF-checked, errors shown with the form again, Post/Redirect/Get. The rules
+are `app.substitutions`'.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from app.deps import ClockDep, RegistrantWrite, SessionDep, SigningKeyDep
+from app.kit.errors import AlreadyRegistered
+from app.registrations import service as registrations
+from app.registrations.schemas import CONSENT_VERSION
+from app.substitutions import service as substitutions
+from app.web.forms import parse_substitute
+from app.web.i18n import N_
+from app.web.pages import HtmlErrorRoute, _changeable, _choices, _form, _refusal, _registration_view
+from app.web.rendering import PageContext, PageContextDep
+
+ALREADY_REGISTERED = N_(
+    "This e-mail address is already registered for this event. "
+    "Enter the address of a colleague who is not registered yet."
+)
+
+router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
+
+
+async def _substitute_page(
+    page: PageContext,
+    session: SessionDep,
+    token: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    registration = await _changeable(session, token)
+    registrations.ensure_self_cancellable(registration)
+    context: dict[str, Any] = _registration_view(page, registration)
+    return page.render(
+        "substitute.html",
+        status_code=status_code,
+        token=token,
+        values=values if values is not None else {"language": page.lang.value},
+        errors=errors or {},
+        consent_version=CONSENT_VERSION,
+        **context,
+        **_choices(page),
+    )
+
+
+@router.get("/r/{token}/substitute", response_class=HTMLResponse)
+async def substitute_page(token: str, page: PageContextDep, session: SessionDep) -> HTMLResponse:
+    return await _substitute_page(page, session, token)
+
+
+@router.post("/r/{token}/substitute", response_model=None, dependencies=[RegistrantWrite])
+async def substitute(
+    token: str,
+    request: Request,
+    page: PageContextDep,
+    session: SessionDep,
+    clock: ClockDep,
+    key: SigningKeyDep,
+) -> Response:
+    form = await _form(request)
+    if (refusal := _refusal(page, form)) is not None:
+        status_code, message = refusal
+        return await _substitute_page(
+            page, session, token, values=form, errors={"": message}, status_code=status_code
+        )
+    parsed = parse_substitute(form, page_language=page.lang)
+    if parsed.data is None:
+        return await _substitute_page(
+            page, session, token, values=form, errors=parsed.errors, status_code=422
+        )
+    try:
+        await substitutions.substitute(
+            session, token=token, data=parsed.data, now=clock.now(), ticket_key=key
+        )
+    except AlreadyRegistered:
+        errors = {"email": ALREADY_REGISTERED}
+        return await _substitute_page(
+            page, session, token, values=form, errors=errors, status_code=409
+        )
+    return page.redirect(f"/r/{token}?done=substituted")
