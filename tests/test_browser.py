@@ -222,6 +222,50 @@ def test_edit_through_the_manage_page(page: Page, live_clock: FakeClock, lang: s
     expect(page.locator("main")).to_contain_text("Mayor")
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_send_a_colleague_instead_through_the_manage_page(
+    page: Page, live_clock: FakeClock, lang: str
+) -> None:
+    _ = gettext(lang)
+    token = sign_up(page, live_clock, lang)
+    page.locator("#main a[href$='/substitute']").click()
+    expect(page.locator("h1")).to_have_text(_("Send a colleague instead"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"substitute-{lang}-1280.png"), full_page=True)
+
+    # Sent empty: the summary takes the focus and names the colleague's fields.
+    page.get_by_role("button", name=_("Give my place to my colleague")).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a[href='#email']")).to_have_text(
+        _("Enter your colleague’s e-mail address")
+    )
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"substitute-errors-{lang}-1280.png"), full_page=True)
+
+    colleague = f"colleague-{uuid.uuid4().hex[:8]}@example.org"
+    page.fill("#email", colleague)
+    page.fill("#given_name", "Rosa")
+    page.fill("#family_name", "Guamán")
+    page.select_option("#affiliation_type", "local_government")
+    page.check("#has_un_grounds_pass-no")
+    page.check("#consent")
+    page.get_by_role("button", name=_("Give my place to my colleague")).click()
+
+    expect(page).to_have_url(re.compile(r"\?done=substituted$"))
+    expect(page.locator("[role=status]")).to_contain_text(
+        _(
+            "Your place has been passed to your colleague, and your registration is "
+            "cancelled. We have e-mailed them the link to their own registration."
+        )
+    )
+    expect(page.locator("#status h1")).to_have_text(_("Your registration is cancelled"))
+    expect(page.locator("a[href$='/substitute']")).to_have_count(0)
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"substituted-{lang}-1280.png"), full_page=True)
+    assert own(page, token)["status"] == "cancelled"
+
+
 @pytest.mark.parametrize(
     "slug,heading",
     [
