@@ -52,6 +52,8 @@ from app.models.waitlist import load_positions
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import Registered, cancel_by_token, register
 from app.registrations.transitions import Action, apply_action
+from app.substitutions.schemas import SubstituteCreate
+from app.substitutions.service import Substituted, substitute
 from tests.fixtures.factories import event_fields, signup_body
 
 NOW = datetime(2013, 9, 2, 14, 0, tzinfo=UTC)
@@ -167,6 +169,20 @@ class SeatAccounting(RuleBasedStateMachine):
         if self.tokens:
             token = self.tokens[pick % len(self.tokens)]
             self.run(lambda session: cancel_by_token(session, token=token, now=NOW))
+
+    @rule(pick=strategies.integers(0, 1000))
+    def registrant_sends_a_colleague(self, pick: int) -> None:
+        """The place changes hands: the counts and the queue must not move."""
+        if not self.tokens:
+            return
+        token = self.tokens[pick % len(self.tokens)]
+        data = SubstituteCreate.model_validate(signup_body())
+        outcome = self.run(
+            lambda session: substitute(session, token=token, data=data, now=NOW, ticket_key="key")
+        )
+        if isinstance(outcome, Substituted):
+            self.tokens.append(outcome.manage_token)
+            self.ids.append(outcome.substitute.id)
 
     @rule(pick=strategies.integers(0, 1000), action=strategies.sampled_from(ORGANISER_ACTIONS))
     def organiser_acts(self, pick: int, action: Action) -> None:
