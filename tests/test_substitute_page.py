@@ -10,16 +10,12 @@ from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import MakeRegistration
 from tests.html import parse
 from tests.test_pages import hidden_fields, sign_up
+from tests.test_substitution import COLLEAGUE as API_COLLEAGUE
 
-COLLEAGUE = {
-    "email": "deputy@cuenca.example",
-    "given_name": "Rosa",
-    "family_name": "Guamán",
-    "job_title": "Deputy Director",
-    "affiliation_type": "local_government",
-    "country": "EC",
-    "has_un_grounds_pass": "no",
+# The API's colleague, as the form sends them (in French).
+COLLEAGUE = {name: value for name, value in API_COLLEAGUE.items() if isinstance(value, str)} | {
     "accessibility_needs": "",
+    "has_un_grounds_pass": "no",
     "language": "fr",
     "consent": "true",
 }

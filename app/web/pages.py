@@ -8,6 +8,7 @@ its errors.
 
 import math
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -38,7 +39,7 @@ from app.registrations import service as registrations
 from app.registrations.schemas import CONSENT_VERSION
 from app.registrations.service import AwaitingVerification, Duplicate, Registered
 from app.web import i18n
-from app.web.forms import AFFILIATION_LABELS, countries, parse_edit, parse_signup
+from app.web.forms import AFFILIATION_LABELS, M, Parsed, countries, parse_edit, parse_signup
 from app.web.i18n import N_
 from app.web.rendering import PageContext, PageContextDep, page_context, page_language
 from app.web.security import CSRF_COOKIE, CSRF_FIELD, HONEYPOT_FIELD, STARTED_FIELD
@@ -317,6 +318,28 @@ def _refusal(page: PageContext, form: dict[str, str]) -> tuple[int, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class FormRefused:
+    """Why a form's post is not taken: the status, and the errors to show with it again."""
+
+    status_code: int
+    errors: dict[str, str]
+
+
+def read_post(
+    page: PageContext, form: dict[str, str], parse: Callable[[dict[str, str]], Parsed[M]]
+) -> M | FormRefused:
+    """A form's post, parsed; or refused: failing CSRF or filling the honeypot (one
+    message for the whole form), or with errors in its fields (422)."""
+    if (refusal := _refusal(page, form)) is not None:
+        status_code, message = refusal
+        return FormRefused(status_code, {"": message})
+    parsed = parse(form)
+    if parsed.data is None:
+        return FormRefused(422, parsed.errors)
+    return parsed.data
+
+
 @router.get("/")
 async def home(settings: SettingsDep) -> RedirectResponse:
     return RedirectResponse(f"/events/{settings.default_event_slug}", status_code=307)
@@ -500,19 +523,17 @@ async def edit(
     token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
 ) -> Response:
     form = await _form(request)
-    if (refusal := _refusal(page, form)) is not None:
-        status_code, message = refusal
+    changes = read_post(page, form, parse_edit)
+    if isinstance(changes, FormRefused):
         return await _edit_page(
-            page, session, token, values=form, errors={"": message}, status_code=status_code
+            page,
+            session,
+            token,
+            values=form,
+            errors=changes.errors,
+            status_code=changes.status_code,
         )
-    parsed = parse_edit(form)
-    if parsed.data is None:
-        return await _edit_page(
-            page, session, token, values=form, errors=parsed.errors, status_code=422
-        )
-    await registrations.update_registration(
-        session, token=token, changes=parsed.data, now=clock.now()
-    )
+    await registrations.update_registration(session, token=token, changes=changes, now=clock.now())
     return page.redirect(f"/r/{token}?done=updated")
 
 

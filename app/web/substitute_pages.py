@@ -5,6 +5,7 @@ CSRF-checked, errors shown with the form again, Post/Redirect/Get. The rules
 are `app.substitutions`'.
 """
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,7 +18,15 @@ from app.registrations.schemas import CONSENT_VERSION
 from app.substitutions import service as substitutions
 from app.web.forms import parse_substitute
 from app.web.i18n import N_
-from app.web.pages import HtmlErrorRoute, _changeable, _choices, _form, _refusal, _registration_view
+from app.web.pages import (
+    FormRefused,
+    HtmlErrorRoute,
+    _changeable,
+    _choices,
+    _form,
+    _registration_view,
+    read_post,
+)
 from app.web.rendering import PageContext, PageContextDep
 
 ALREADY_REGISTERED = N_(
@@ -67,19 +76,19 @@ async def substitute(
     key: SigningKeyDep,
 ) -> Response:
     form = await _form(request)
-    if (refusal := _refusal(page, form)) is not None:
-        status_code, message = refusal
+    colleague = read_post(page, form, partial(parse_substitute, page_language=page.lang))
+    if isinstance(colleague, FormRefused):
         return await _substitute_page(
-            page, session, token, values=form, errors={"": message}, status_code=status_code
-        )
-    parsed = parse_substitute(form, page_language=page.lang)
-    if parsed.data is None:
-        return await _substitute_page(
-            page, session, token, values=form, errors=parsed.errors, status_code=422
+            page,
+            session,
+            token,
+            values=form,
+            errors=colleague.errors,
+            status_code=colleague.status_code,
         )
     try:
         await substitutions.substitute(
-            session, token=token, data=parsed.data, now=clock.now(), ticket_key=key
+            session, token=token, data=colleague, now=clock.now(), ticket_key=key
         )
     except AlreadyRegistered:
         errors = {"email": ALREADY_REGISTERED}
