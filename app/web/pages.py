@@ -492,25 +492,41 @@ async def manage_page(
     )
 
 
-async def _edit_page(
+async def registrant_form(
     page: PageContext,
     session: SessionDep,
     token: str,
     *,
+    template: str,
+    initial: Callable[[PageContext, Registration], dict[str, str]],
+    check: Callable[[Registration], None] | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
+    """A form about the registrant's active registration (`check` may refuse it too):
+    filled with `initial` at first, then again with what was sent and its errors."""
     registration = await _changeable(session, token)
+    if check is not None:
+        check(registration)
     return page.render(
-        "edit.html",
+        template,
         status_code=status_code,
         token=token,
-        values=values if values is not None else _edit_values(registration),
+        values=values if values is not None else initial(page, registration),
         errors=errors or {},
         **_registration_view(page, registration),
         **_choices(page),
+        **extra,
     )
+
+
+_edit_page = partial(
+    registrant_form,
+    template="edit.html",
+    initial=lambda _, registration: _edit_values(registration),
+)
 
 
 @router.get("/r/{token}/edit", response_class=HTMLResponse)

@@ -6,7 +6,6 @@ are `app.substitutions`'.
 """
 
 from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -21,13 +20,11 @@ from app.web.i18n import N_
 from app.web.pages import (
     FormRefused,
     HtmlErrorRoute,
-    _changeable,
-    _choices,
     _form,
-    _registration_view,
     read_post,
+    registrant_form,
 )
-from app.web.rendering import PageContext, PageContextDep
+from app.web.rendering import PageContextDep
 
 ALREADY_REGISTERED = N_(
     "This e-mail address is already registered for this event. "
@@ -37,28 +34,14 @@ ALREADY_REGISTERED = N_(
 router = APIRouter(include_in_schema=False, route_class=HtmlErrorRoute)
 
 
-async def _substitute_page(
-    page: PageContext,
-    session: SessionDep,
-    token: str,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    registration = await _changeable(session, token)
-    registrations.ensure_self_cancellable(registration)
-    context: dict[str, Any] = _registration_view(page, registration)
-    return page.render(
-        "substitute.html",
-        status_code=status_code,
-        token=token,
-        values=values if values is not None else {"language": page.lang.value},
-        errors=errors or {},
-        consent_version=CONSENT_VERSION,
-        **context,
-        **_choices(page),
-    )
+_substitute_page = partial(
+    registrant_form,
+    template="substitute.html",
+    # The colleague's e-mails in the page's language unless they choose another.
+    initial=lambda page, _: {"language": page.lang.value},
+    check=registrations.ensure_self_cancellable,
+    consent_version=CONSENT_VERSION,
+)
 
 
 @router.get("/r/{token}/substitute", response_class=HTMLResponse)
