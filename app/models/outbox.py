@@ -48,7 +48,6 @@ class MailKind(StrEnum):
     seat_passed_on = "seat_passed_on"
 
 
-
 # The kinds whose row names an invitation (and carries its RSVP token until sent).
 INVITATION_KINDS = frozenset(
     {

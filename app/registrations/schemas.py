@@ -117,6 +117,11 @@ class RegistrationRead(BaseModel):
     companion_of: uuid.UUID | None = Field(
         default=None, description="For an invitee's named guest: the invitee's registration id."
     )
+    substitute_for: uuid.UUID | None = Field(
+        default=None,
+        description="The registration this one replaced: its registrant passed their place "
+        "to this one's (`POST /api/registrations/{token}/substitute`); null for others.",
+    )
 
 
 class CompanionRead(BaseModel):
@@ -130,11 +135,6 @@ class CompanionRead(BaseModel):
     has_un_grounds_pass: bool
     status: RegistrationStatus
     ticket_code: str | None = Field(description="The guest's own ticket code; set once confirmed.")
-    substitute_for: uuid.UUID | None = Field(
-        default=None,
-        description="The registration this one replaced: its registrant passed their place "
-        "to this one's (`POST /api/registrations/{token}/substitute`); null for others.",
-    )
 
 
 class RegistrantRead(RegistrationRead):
