@@ -4,8 +4,8 @@
 the substitution's messages (the substitute's, by the status taken over, and the
 notice to the registrant replaced).
 
-Revision ID: 0014_substitutes
-Revises: 0013_outbox_tallies
+Revision ID: 0015_substitutes
+Revises: 0014_checkin_tallies
 Create Date: 2026-11-30 23:00:00+00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_substitutes"
-down_revision: str | None = "0013_outbox_tallies"
+revision: str = "0015_substitutes"
+down_revision: str | None = "0014_checkin_tallies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
