@@ -54,6 +54,7 @@ COLUMN_LABELS: dict[str, str] = {
     "updated_at": N_("Last changed at"),
     "invitation_id": N_("Invitation"),
     "companion_of": N_("Companion of"),
+    "substitute_for": N_("Substitute for"),
 }
 assert set(COLUMN_LABELS) == set(COLUMNS), "a new CSV column needs its label here"
 
