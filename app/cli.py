@@ -286,16 +286,20 @@ def _wait_for_database(url: str) -> None:
 
 @cli.command()
 def worker() -> None:
-    """Send the queued e-mails, until stopped (SIGTERM or Ctrl-C).
+    """Send the queued e-mails and do what is scheduled (reminders, lapsed waitlist
+    offers, daily retention when RETENTION_DAYS is set), until stopped (SIGTERM or Ctrl-C).
 
     Several may run at once. `rsvp serve` runs one in-process unless
     MAIL_WORKER_IN_PROCESS=false.
     """
     from app.invitations.expiry import EXPIRY
     from app.mail.worker import serve_worker
-    from app.privacy.housekeeping import housekeep
+    from app.privacy.housekeeping import due_work, housekeep
 
-    asyncio.run(serve_worker(get_settings(), chores=housekeep, periodic=[EXPIRY]))
+    settings = get_settings()
+    asyncio.run(
+        serve_worker(settings, chores=housekeep, periodic=[EXPIRY], duties=due_work(settings))
+    )
 
 
 @cli.command()

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     mail_lease_seconds: float = Field(default=300, gt=0)
     """How long a worker holds the rows it claimed; past it (the worker died) they are due again."""
     mail_poll_seconds: float = Field(default=2, gt=0)
+    retention_days: int | None = Field(default=None, ge=0)
+    """When set, the e-mail worker runs retention once a day (`rsvp purge --keep-days`)."""
 
     @field_validator(
         "rate_limit_signups",

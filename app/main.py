@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import health
+from app.background import due_work
 from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
@@ -75,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 stop=stop_mail,
                 chores=housekeep,
                 periodic=[EXPIRY],
+                duties=due_work(settings),
             )
         )
         if settings.mail_worker_in_process

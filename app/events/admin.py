@@ -20,6 +20,7 @@ from app.kit.db import flush_or_conflict
 from app.kit.errors import InvalidChange, InvalidTransition, validation_problems
 from app.mail import notifications
 from app.models import Event, Organiser
+from app.schedule.reminders import plan_reminders
 
 
 async def list_events(session: AsyncSession) -> list[Event]:
@@ -38,6 +39,7 @@ async def create_event(
     event = Event(**values)
     session.add(event)
     await flush_or_conflict(session, f"An event with the address '{fields.slug}' exists already.")
+    await plan_reminders(session, event=event, now=now)
     await audit.record_on_event(
         session,
         actor=actor,
@@ -95,6 +97,8 @@ async def update_event_fields(
     event.updated_at = now
     await session.flush()
     promoted = await fill_free_seats(session, event=event, now=now)
+    # What has not been sent is re-timed to the new start or the new list.
+    await plan_reminders(session, event=event, now=now)
     if changed := notifications.CALENDAR_FIELDS & new.keys():
         await notifications.event_changed(session, event=event, changed=set(changed), now=now)
     record_after = audit.as_json(new)

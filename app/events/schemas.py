@@ -1,9 +1,10 @@
 """What the API accepts and answers about events, and their stats."""
 
 from datetime import date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.kit.fields import (
     SLUG_MAX_LENGTH,
@@ -24,11 +25,23 @@ from app.models import (
     DeliveryState,
     InvitationStatus,
     Language,
+    Promotion,
     RegistrationStatus,
 )
+from app.models.event import DEFAULT_INVITATION_REMINDERS, DEFAULT_OFFER_HOURS, DEFAULT_REMINDERS
+from app.schedule.durations import check_durations
 
 # Far beyond any room, and within the database's integer.
 MAX_SEATS = 1_000_000
+# An offer held for up to 30 days.
+MAX_OFFER_HOURS = 720
+
+Durations = Annotated[
+    list[Annotated[str, Field(max_length=32)]],
+    Field(max_length=10),
+    AfterValidator(check_durations),
+]
+"""ISO 8601 durations (`app.schedule.durations`): weeks to seconds, at most ten, none twice."""
 
 
 class EventFields(BaseModel):
@@ -63,6 +76,17 @@ class EventFields(BaseModel):
     contact_email: Email | None = None
     entrance: Entrance | None = None
     arrival_instructions: ArrivalInstructions | None = None
+    # Scheduled messages and waitlist offers (README "Scheduled messages").
+    reminders: Durations = Field(
+        default=list(DEFAULT_REMINDERS),
+        description="ISO 8601 durations before the start: a reminder to the confirmed.",
+    )
+    invitation_reminders: Durations = Field(
+        default=list(DEFAULT_INVITATION_REMINDERS),
+        description="ISO 8601 durations before an invitation's respond_by.",
+    )
+    promotion: Promotion = Promotion.auto
+    offer_hours: int = Field(default=DEFAULT_OFFER_HOURS, ge=1, le=MAX_OFFER_HOURS)
 
     @field_validator("timezone")
     @classmethod
@@ -106,6 +130,10 @@ class EventRead(BaseModel):
     contact_email: str | None = None
     entrance: str | None = None
     arrival_instructions: str | None = None
+    reminders: list[str] = list(DEFAULT_REMINDERS)
+    invitation_reminders: list[str] = list(DEFAULT_INVITATION_REMINDERS)
+    promotion: Promotion = Promotion.auto
+    offer_hours: int = DEFAULT_OFFER_HOURS
     cancelled_at: datetime | None = None
 
     @model_validator(mode="after")
@@ -139,6 +167,10 @@ class EventUpdate(PartialUpdate):
     contact_email: Email | None = None
     entrance: Entrance | None = None
     arrival_instructions: ArrivalInstructions | None = None
+    reminders: Durations | None = None
+    invitation_reminders: Durations | None = None
+    promotion: Promotion | None = None
+    offer_hours: int | None = Field(default=None, ge=1, le=MAX_OFFER_HOURS)
 
 
 class DailySignups(BaseModel):

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from app.events.offers import make_offers
 from app.mail import notifications
 from app.models import (
     WAITLIST_ORDER,
@@ -28,6 +29,7 @@ from app.models import (
     EventCounters,
     Invitation,
     InvitationStatus,
+    Promotion,
     Registration,
     RegistrationStatus,
 )
@@ -44,13 +46,15 @@ class Seats:
     pending_approval: int
     held: int
     checked_in: int
+    offered: int = 0
+    """Seats offered to waitlisted registrants and held for them (`app.events.offers`)."""
 
     @property
     def left(self) -> int:
-        """Free seats; none once the event is called off. Held seats are not free."""
+        """Free seats; none once the event is called off. Held and offered seats are not free."""
         if self.called_off:
             return 0
-        return max(0, self.capacity - self.confirmed - self.held)
+        return max(0, self.capacity - self.confirmed - self.held - self.offered)
 
 
 def seats_of(event: Event, counters: EventCounters) -> Seats:
@@ -62,6 +66,7 @@ def seats_of(event: Event, counters: EventCounters) -> Seats:
         pending_approval=counters.pending_approval,
         held=counters.held,
         checked_in=counters.checked_in,
+        offered=counters.offered,
     )
 
 
@@ -130,9 +135,13 @@ async def next_waitlist_order(session: AsyncSession) -> int:
 async def fill_free_seats(
     session: AsyncSession, *, event: Event, now: datetime
 ) -> list[Registration]:
-    """Confirm waitlisted registrants, head first, while seats are free; returns them."""
+    """Confirm waitlisted registrants, head first, while seats are free; returns them.
+    With `promotion` = `offer` the seats are offered instead (and none is returned)."""
     free = await seats_left(session, event)
     if free == 0:
+        return []
+    if event.promotion == Promotion.offer:
+        await make_offers(session, event=event, seats=free, now=now)
         return []
     promoted = list(
         await session.scalars(

@@ -11,6 +11,7 @@ from app.kit.errors import InvalidTransition, NotFound
 from app.kit.fields import SLUG_MAX_LENGTH, SLUG_PATTERN
 from app.mail import notifications
 from app.models import ACTIVE_STATUSES, Event, EventCounters, Registration, RegistrationStatus
+from app.schedule.reminders import drop_plans
 
 
 async def get_event(session: AsyncSession, slug: str, *, lock: bool = False) -> Event:
@@ -59,10 +60,16 @@ async def cancel_event_and_registrations(
         raise InvalidTransition("This event is already cancelled.")
     event.cancelled_at = now
     await notifications.event_cancelled(session, event=event, now=now)
+    await drop_plans(session, event=event)
     cancelled = await session.scalars(
         update(Registration)
         .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
-        .values(status=RegistrationStatus.cancelled, waitlist_order=None, updated_at=now)
+        .values(
+            status=RegistrationStatus.cancelled,
+            waitlist_order=None,
+            offer_expires_at=None,
+            updated_at=now,
+        )
         .returning(Registration.id)
         .execution_options(synchronize_session="fetch")
     )

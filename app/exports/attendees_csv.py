@@ -30,7 +30,7 @@ from app.registrations.schemas import RegistrationRead
 # Every column that may be asked for, in the default order: the registration object's
 # fields, named as in the API.
 COLUMNS: tuple[str, ...] = tuple(RegistrationRead.model_fields)
-_TIMES = frozenset({"checked_in_at", "created_at", "updated_at"})
+_TIMES = frozenset({"checked_in_at", "created_at", "updated_at", "offer_expires_at"})
 _BATCH = 1000
 
 

@@ -86,6 +86,13 @@ class AlreadyInvited(AppError):
     code = "already_invited"
 
 
+class OfferExpired(AppError):
+    """The seat offered to a waitlisted registrant is past its deadline."""
+
+    status_code = 409
+    code = "offer_expired"
+
+
 class VerificationExpired(AppError):
     """The link confirming a sign-up's address is past its 24 hours."""
 

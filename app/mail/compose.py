@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from app.mail.headers import ascii_domain, header_text
-from app.mail.i18n import event_time, mail_language, texts
+from app.mail.i18n import event_time, mail_language, moment_in_zone, texts
 from app.models import MailKind, Registration, RegistrationStatus
 from app.tickets.pdf import TicketSheet, ticket_pdf
 from app.tickets.qr import qr_png
@@ -36,11 +36,21 @@ _templates = Environment(
     keep_trailing_newline=True,
 )
 
-_SEAT_KINDS = {MailKind.confirmed, MailKind.promoted, MailKind.substitute_confirmed}
+_SEAT_KINDS = {
+    MailKind.confirmed,
+    MailKind.promoted,
+    MailKind.substitute_confirmed,
+    MailKind.reminder,
+}
 # The messages that hand out the ticket (an approval is a `confirmed` message).
 TICKET_KINDS = frozenset(_SEAT_KINDS)
 # The registration is over: the attached CANCEL removes the entry (event_cancelled says so itself).
-_OVER_KINDS = {MailKind.cancelled, MailKind.declined, MailKind.seat_passed_on}
+_OVER_KINDS = {
+    MailKind.cancelled,
+    MailKind.declined,
+    MailKind.seat_passed_on,
+    MailKind.offer_lapsed,
+}
 
 # Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
 _SEVEN_BIT = policy.default.clone(cte_type="7bit")
@@ -67,6 +77,8 @@ class Letter:
     language: str | None = None
     position: int | None = None
     """The waitlist position, for a waitlist message."""
+    offer_links: tuple[str, str] | None = None
+    """For an offer: the pages that accept and decline it."""
 
     @property
     def with_ticket(self) -> bool:
@@ -90,8 +102,9 @@ def letter_texts(
     code: str = "",
 ) -> dict[str, str]:
     """The message's texts (`subject`, `lead`, ...) for the registrant (event loaded),
-    every placeholder filled in."""
+    every placeholder filled in; `{deadline}` is the offer's, in the event's time zone."""
     event = registration.event
+    offer = registration.offer_expires_at
     return texts(
         mail_language(language),
         kind,
@@ -101,6 +114,7 @@ def letter_texts(
         organisers=", ".join(event.organisers),
         contact=event.contact_email or "",
         code=code,
+        deadline=moment_in_zone(offer, event.timezone, language) if offer else "",
     )
 
 
@@ -158,6 +172,11 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
             else None
         ),
         "dir": "rtl" if language == "ar" else "ltr",
+        "offer": (
+            {"accept_url": letter.offer_links[0], "decline_url": letter.offer_links[1]}
+            if letter.offer_links
+            else None
+        ),
     }
 
     message = EmailMessage(policy=_SEVEN_BIT)

@@ -34,7 +34,7 @@ def N_(message: str) -> str:
     return message
 
 
-# Placeholders: {name}, {title}, {contact}, {code}, {position}, {organisers}.
+# Placeholders: {name}, {title}, {contact}, {code}, {position}, {organisers}, {deadline}.
 COMMON_TEXTS: Mapping[str, str] = {
     "greeting": N_("Dear {name},"),
     # Between a label and its value ("When: Friday, ..."); French spaces it, Chinese
@@ -231,6 +231,38 @@ KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
             " ask for this, please contact the organisers at once."
         ),
     },
+    # Scheduled (`app.schedule.reminders`) and waitlist offers (`app.events.offers`);
+    # {deadline} is the offer's, in the event's time zone.
+    MailKind.reminder: {
+        "subject": N_("Reminder: {title}"),
+        "lead": N_(
+            "This is a reminder of your place at “{title}”. Your ticket and the details are"
+            " below; the attached calendar file brings your calendar up to date. If you can"
+            " no longer come, please cancel with your link, so that someone else can have"
+            " your place."
+        ),
+    },
+    MailKind.offer: {
+        "subject": N_("A place is offered to you: {title}"),
+        "lead": N_(
+            "A place at “{title}” has freed up, and as number {position} on the waitlist you"
+            " are offered it. It is held for you until {deadline}; after that it goes to the"
+            " next person on the waitlist."
+        ),
+        "accept_intro": N_("To take the place, open this link and confirm:"),
+        "accept_button": N_("Accept the place"),
+        "decline_intro": N_("If you cannot come, decline it, so that the next person can have it:"),
+        "decline_button": N_("Decline the place"),
+    },
+    MailKind.offer_lapsed: {
+        "subject": N_("The place offered to you has gone: {title}"),
+        "lead": N_(
+            "The place at “{title}” offered to you was held until {deadline}. As it was not"
+            " accepted in time, it has gone to the next person on the waitlist, and your"
+            " registration has ended. You are welcome to register again while registration"
+            " is open."
+        ),
+    },
 }
 
 
@@ -325,3 +357,17 @@ def event_time(starts_at: datetime, ends_at: datetime, zone_name: str, language:
     until = moment(end, with_day=end.date() != start.date())
     zone_label = get_timezone_name(start, "long", locale=locale)
     return f"{moment(start, with_day=True)}{EN_DASH}{until}{opening}{zone_label}{closing}"
+
+
+def moment_in_zone(value: datetime, zone_name: str, language: str) -> str:
+    """E.g. "Thursday, 3 October 2013, 13:15 (Eastern Daylight Time)": a deadline, in the
+    event's time zone, written the registrant's way."""
+    language = mail_language(language)
+    locale = _FORMAT_LOCALES.get(language, language)
+    local = value.astimezone(ZoneInfo(zone_name))
+    comma = _COMMAS.get(language, ", ")
+    opening, closing = _BRACKETS.get(language, (" (", ")"))
+    day = format_date(local, "full", locale=locale)
+    time = format_time(local, "short", locale=locale)
+    zone_label = get_timezone_name(local, "long", locale=locale)
+    return f"{day}{comma}{time}{opening}{zone_label}{closing}"

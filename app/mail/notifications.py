@@ -237,3 +237,27 @@ async def event_cancelled(session: AsyncSession, *, event: Event, now: datetime)
             now=now,
             calendar_method="CANCEL",
         )
+
+
+async def reminder_due(session: AsyncSession, *, registration: Registration, now: datetime) -> None:
+    """A scheduled reminder (`app.schedule.reminders`) to a confirmed registrant: the
+    confirmation's content (ticket, QR, PDF), an updated calendar entry and their link."""
+    await _with_link(session, registration, MailKind.reminder, now)
+
+
+async def offer_made(session: AsyncSession, *, registration: Registration, now: datetime) -> None:
+    """A seat is offered to a waitlisted registrant until `offer_expires_at`: the links to
+    accept or decline it (on their manage page), and their position."""
+    await _with_link(session, registration, MailKind.offer, now)
+
+
+async def offer_lapsed(session: AsyncSession, *, registration: Registration, now: datetime) -> None:
+    """The offer was not taken up in time: the registration has ended (a METHOD:CANCEL
+    removes any tentative calendar entry)."""
+    await enqueue(
+        session,
+        kind=MailKind.offer_lapsed,
+        registration=registration,
+        now=now,
+        calendar_method="CANCEL",
+    )

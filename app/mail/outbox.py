@@ -342,9 +342,11 @@ async def settle(
     now: datetime,
     error: str | None = None,
     permanent: bool = False,
+    dropped: bool = False,
     max_attempts: int,
 ) -> DeliveryState:
-    """Record one attempt: sent, retried later, or failed for good.
+    """Record one attempt: sent, retried later, failed for good, or (`dropped`: the
+    message no longer applies) suppressed, unsent.
 
     Sent and failed rows lose their manage or RSVP token and any body: the link is a secret.
     Nothing is recorded if the claim's lease ran out and another worker claimed
@@ -355,6 +357,9 @@ async def settle(
     if error is None:
         state = DeliveryState.sent
         values |= {"sent_at": now, "body": None, "manage_token": None, "rsvp_token": None}
+    elif dropped:
+        state = DeliveryState.suppressed
+        values |= {"body": None, "manage_token": None, "rsvp_token": None, "attempts": row.attempts}
     elif permanent or attempts >= max_attempts:
         state = DeliveryState.failed
         values |= {"body": None, "manage_token": None, "rsvp_token": None}

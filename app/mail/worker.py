@@ -28,7 +28,7 @@ from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
 from app.mail.invitations.letters import load_invitations, render_invitation
 from app.mail.outbox import Claimed, Pending, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
-from app.models import Invitation, Registration, RegistrationStatus
+from app.models import Invitation, MailKind, Registration, RegistrationStatus
 from app.models.waitlist import load_positions
 from app.tickets.code import ticket_code
 
@@ -39,6 +39,10 @@ BATCH_SIZE = 20
 Chores = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[None]]
 """Upkeep the worker does now and then besides sending: given the sessionmaker and now."""
 CHORES_INTERVAL_SECONDS = 300.0
+
+Duties = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
+"""What the worker does at every poll besides sending, before it (due scheduled jobs,
+lapsed offers: `app.background.due_work`); returns how much it did (0: nothing due)."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,19 @@ def render(row: Claimed, recipients: Recipients, *, settings: Settings, now: dat
     if registration.erased_at is not None:
         # Erasure suppresses its unsent rows; one claimed before that is not sent either.
         raise DeliveryError("its registration was erased", permanent=True)
+    if (obsolete := no_longer_due(what.kind, registration, now)) is not None:
+        raise Obsolete(obsolete)
     language = what.language or registration.language.value
     manage_url = (
         f"{settings.base_url}/r/{what.manage_token}?lang={language}" if what.manage_token else None
+    )
+    offer_links = (
+        (
+            f"{settings.base_url}/r/{what.manage_token}/accept-offer?lang={language}",
+            f"{settings.base_url}/r/{what.manage_token}/decline-offer?lang={language}",
+        )
+        if what.kind == MailKind.offer and what.manage_token
+        else None
     )
     calendar = None
     if what.calendar_method is not None:
@@ -118,6 +132,7 @@ def render(row: Claimed, recipients: Recipients, *, settings: Settings, now: dat
         calendar=calendar,
         language=language,
         position=what.waitlist_position or registration.waitlist_position,
+        offer_links=offer_links,
         # Keyed like the registrant's view and the check-in desk: the process's signing key.
         ticket_code=(
             ticket_code(registration.id, signing_key(settings))
@@ -152,6 +167,32 @@ def _as_bytes(message: EmailMessage, row: Claimed) -> bytes:
     # Headers stay ASCII (RFC 2047) unless the address itself cannot.
     utf8 = needs_smtputf8(row.recipient)
     return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+
+
+class Obsolete(Exception):
+    """The message no longer applies (a reminder after the start, an offer no longer
+    open): recorded `suppressed`, never sent."""
+
+
+def no_longer_due(kind: MailKind, registration: Registration, now: datetime) -> str | None:
+    """Why a scheduled reminder or an offer, queued earlier, must not go out now (None: it
+    may). Checked as it is sent, so whatever happened since it was queued (a
+    cancellation, a call-off, the start, the offer answered or lapsed) holds it back."""
+    event = registration.event
+    if kind == MailKind.reminder:
+        if event.cancelled_at is not None:
+            return "not sent: the event was called off"
+        if now >= event.starts_at:
+            return "not sent: the event has started"
+        if registration.status != RegistrationStatus.confirmed:
+            return "not sent: the registration is no longer confirmed"
+    if kind == MailKind.offer:
+        expires = registration.offer_expires_at
+        if not registration.holds_offer or expires is None or expires <= now:
+            return "not sent: the offer is no longer open"
+        if now >= event.starts_at or event.cancelled_at is not None:
+            return "not sent: the event has started or was called off"
+    return None
 
 
 def _envelope(row: Claimed, message: bytes, *, sender: str, clock: Clock) -> Envelope:
@@ -192,12 +233,14 @@ async def deliver_due(
                 log.info("mail %s: its claim ran out and another worker took it over", claimed.id)
                 continue
             error: str | None = None
-            permanent = False
+            permanent = dropped = False
             try:
                 message = render(row, recipients, settings=settings, now=clock.now())
                 envelope = _envelope(row, message, sender=sender, clock=clock)
                 check_headers(envelope.data)
                 await transport.send(envelope)
+            except Obsolete as exc:
+                error, dropped = str(exc), True
             except UnsafeHeaders as exc:
                 # Never sent: trying again would build the same bytes.
                 error, permanent = f"not sent, unsafe headers: {exc}", True
@@ -218,6 +261,7 @@ async def deliver_due(
                     now=clock.now(),
                     error=error,
                     permanent=permanent,
+                    dropped=dropped,
                     max_attempts=settings.mail_max_attempts,
                 )
             if error is not None:
@@ -243,10 +287,13 @@ async def run_worker(
     stop: asyncio.Event,
     chores: Chores | None = None,
     periodic: Sequence[Periodic] = (),
+    duties: Duties | None = None,
 ) -> None:
-    """Send until `stop` is set; between empty batches, wait `mail_poll_seconds`.
-    Every CHORES_INTERVAL_SECONDS, run `chores` too (`app.privacy.housekeeping.housekeep`),
-    and each `periodic` job at its own interval (`app.invitations.expiry`).
+    """Send until `stop` is set; between empty polls, wait `mail_poll_seconds`.
+    At every poll, first do `duties` (what the scheduler has due, whose messages
+    are then sent in the same poll); every CHORES_INTERVAL_SECONDS, run `chores`
+    too (`app.privacy.housekeeping.housekeep`), and each `periodic` job at its own
+    interval (`app.invitations.expiry`).
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
     and the worker tries again after an exponential back-off (`backoff_seconds`); it
@@ -266,6 +313,7 @@ async def run_worker(
             if chores is not None and time.monotonic() >= chores_due:
                 await chores(sessionmaker, clock.now())
                 chores_due = time.monotonic() + CHORES_INTERVAL_SECONDS
+            done = await duties(sessionmaker, clock.now()) if duties is not None else 0
             claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
         except Exception as exc:
             failures += 1
@@ -288,7 +336,7 @@ async def run_worker(
         if failures:
             log.info("e-mail worker: working again after %d failed polls", failures)
             failures = 0
-        if claimed == 0:
+        if claimed == 0 and done == 0:
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.mail_poll_seconds)
     log.info("e-mail worker stopped")
@@ -308,7 +356,11 @@ async def _run_periodic(
 
 
 async def serve_worker(
-    settings: Settings, *, chores: Chores | None = None, periodic: Sequence[Periodic] = ()
+    settings: Settings,
+    *,
+    chores: Chores | None = None,
+    periodic: Sequence[Periodic] = (),
+    duties: Duties | None = None,
 ) -> None:
     """`rsvp worker`: a sender of its own, stopped cleanly by SIGTERM or SIGINT."""
     engine = create_engine(resolve_database_url(settings), pool_size=2)
@@ -325,6 +377,7 @@ async def serve_worker(
             stop=stop,
             chores=chores,
             periodic=periodic,
+            duties=duties,
         )
     finally:
         await engine.dispose()

@@ -1,7 +1,7 @@
 """ORM models; importing this package registers every table on `Base.metadata`."""
 
 from app.models.audit import AuditEntry
-from app.models.event import Event
+from app.models.event import Event, Promotion
 from app.models.event_counters import EventCounters, EventTally
 from app.models.invitations import ANSWERABLE_SQL, Access, Invitation, InvitationStatus
 from app.models.manage_token import ManageToken
@@ -9,9 +9,11 @@ from app.models.organiser import AccessToken, Organiser, OrganiserRole, TokenKin
 from app.models.outbox import (
     INVITATION_KINDS,
     DeliveryState,
+    JobKind,
     MailKind,
     OutboxMessage,
     OutboxTally,
+    ScheduledJob,
 )
 from app.models.rate_limit import RateLimitHit
 from app.models.registration import (
@@ -43,6 +45,7 @@ __all__ = [
     "EventTally",
     "Invitation",
     "InvitationStatus",
+    "JobKind",
     "Language",
     "MailKind",
     "ManageToken",
@@ -51,8 +54,10 @@ __all__ = [
     "OutboxMessage",
     "OutboxTally",
     "PositionNotLoaded",
+    "Promotion",
     "RateLimitHit",
     "Registration",
     "RegistrationStatus",
+    "ScheduledJob",
     "TokenKind",
 ]

@@ -1,9 +1,35 @@
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, false, func
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Integer,
+    String,
+    Text,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
+
+
+class Promotion(StrEnum):
+    """What a freed seat does when people wait: `auto` confirms the head of the
+    waitlist at once; `offer` offers it to them, held until `offer_expires_at`."""
+
+    auto = "auto"
+    offer = "offer"
+
+
+# ISO 8601 durations before the start (`reminders`) or an invitation's `respond_by`.
+DEFAULT_REMINDERS = ("P1D",)
+DEFAULT_INVITATION_REMINDERS = ("P2D",)
+DEFAULT_OFFER_HOURS = 24
 
 
 class Event(Base):
@@ -16,6 +42,7 @@ class Event(Base):
             name="max_per_organisation_positive",
         ),
         CheckConstraint("access IN ('public', 'invitation_only')", name="access_known"),
+        CheckConstraint("offer_hours > 0", name="offer_hours_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -43,6 +70,33 @@ class Event(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     entrance: Mapped[str | None] = mapped_column(String(300))
     arrival_instructions: Mapped[str | None] = mapped_column(Text)
+    # Scheduled messages (`app.schedule`): durations before the start, and before an
+    # invitation's `respond_by`.
+    reminders: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)),
+        default=lambda: list(DEFAULT_REMINDERS),
+        server_default=text("'{P1D}'"),
+    )
+    invitation_reminders: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)),
+        default=lambda: list(DEFAULT_INVITATION_REMINDERS),
+        server_default=text("'{P2D}'"),
+    )
+    promotion: Mapped[Promotion] = mapped_column(
+        Enum(
+            Promotion,
+            name="promotion",
+            native_enum=False,
+            create_constraint=True,
+            length=8,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=Promotion.auto,
+        server_default=Promotion.auto.value,
+    )
+    offer_hours: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_OFFER_HOURS, server_default=str(DEFAULT_OFFER_HOURS)
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The iCalendar SEQUENCE of the event's entries: raised on each change that
     # registrants' calendars must pick up (time, venue, cancellation).

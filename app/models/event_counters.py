@@ -6,6 +6,10 @@ in the same transaction: so every writer, whichever code path it takes, keeps
 them right, and reading them is O(1). Seat decisions read them under the
 event's lock, which is this row's lock (`app.events.service.get_event(..., lock=True)`).
 
+`offered` counts the waitlisted registrations holding an offer of a seat
+(`offer_expires_at` set), kept by triggers of their own (migration 0012), apart
+from `held`, which invitations use.
+
 `EventTally` rows count an event's registrations by one dimension's key, kept
 exact the same way. Dimensions: `affiliation_type` and `country` ('' for none) count the active
 registrations; `signup_quarter` counts every registration by the UTC quarter
@@ -41,6 +45,7 @@ class EventCounters(Base):
             "AND cancelled >= 0 AND held >= 0 AND checked_in >= 0",
             name="counts_not_negative",
         ),
+        CheckConstraint("offered >= 0", name="offered_not_negative"),
     )
 
     event_id: Mapped[int] = mapped_column(
@@ -51,10 +56,13 @@ class EventCounters(Base):
     pending_approval: Mapped[int] = _count()
     declined: Mapped[int] = _count()
     cancelled: Mapped[int] = _count()
-    # Seats set aside (invitations, offers): taken from seats_left like confirmed ones.
+    # Seats set aside (invitations): taken from seats_left like confirmed ones.
     held: Mapped[int] = _count()
     # Confirmed registrations that have arrived.
     checked_in: Mapped[int] = _count()
+    # Waitlisted registrations holding an open offer of a seat (`app.events.offers`):
+    # taken from seats_left too. Kept by triggers of their own (migration 0012).
+    offered: Mapped[int] = _count()
 
 
 class EventTally(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -46,6 +47,11 @@ class MailKind(StrEnum):
     substitute_waitlisted = "substitute_waitlisted"
     substitute_pending_approval = "substitute_pending_approval"
     seat_passed_on = "seat_passed_on"
+
+    # Scheduled (`app.schedule`) and waitlist offers (`app.events.offers`).
+    reminder = "reminder"
+    offer = "offer"
+    offer_lapsed = "offer_lapsed"
 
 
 # The kinds whose row names an invitation (and carries its RSVP token until sent).
@@ -152,3 +158,41 @@ class OutboxTally(Base):
     state: Mapped[str] = mapped_column(String(32), primary_key=True)
     way: Mapped[str] = mapped_column(String(8), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
+
+
+class JobKind(StrEnum):
+    reminder = "reminder"
+    """The event's reminder `before_seconds` before its start, to its confirmed registrants."""
+    invitation_reminder = "invitation_reminder"
+    """Before an invitation's `respond_by`, to pending invitees (`app.invitations`)."""
+    retention = "retention"
+    """The daily retention run (when RETENTION_DAYS is set)."""
+
+
+class ScheduledJob(Base):
+    """Something to do at a due time: the durable scheduler's row (`app.schedule.jobs`).
+
+    A worker claims due rows with FOR UPDATE SKIP LOCKED and does each in the
+    transaction that marks it done, so whichever worker takes a row, it is done
+    once; a worker that dies mid-job rolls back and leaves it due. A reminder
+    is one row per event and duration (its messages are made when it runs, for
+    whoever is confirmed then, in batches: `progress` is the last `signup_seq`
+    done), so a sign-up, cancellation or a moved start writes no per-person rows.
+    """
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (
+        Index("ix_scheduled_jobs_due", "due_at", postgresql_where=text("done_at IS NULL")),
+        Index("ix_scheduled_jobs_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # What it is, unique: "reminder:<event id>:<seconds>", "retention".
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[JobKind] = mapped_column(sql_enum(JobKind, "job_kind"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # How long before its anchor (the event's start, an invitation's deadline) it is due.
+    before_seconds: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    progress: Mapped[int | None] = mapped_column(BigInteger)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -106,6 +106,19 @@ class Registration(Base):
             "waitlist_order",
             postgresql_where=text("status = 'waitlisted'"),
         ),
+        # Offers (`app.events.offers`): the next to offer a seat to is the head of
+        # those waiting without one; lapsed offers are found by their deadline.
+        Index(
+            "ix_registrations_waitlist_unoffered",
+            "event_id",
+            "waitlist_order",
+            postgresql_where=text("status = 'waitlisted' AND offer_expires_at IS NULL"),
+        ),
+        Index(
+            "ix_registrations_open_offers",
+            "offer_expires_at",
+            postgresql_where=text("status = 'waitlisted' AND offer_expires_at IS NOT NULL"),
+        ),
         # max_per_organisation counts at most that many rows through this.
         Index(
             "ix_registrations_event_organisation",
@@ -159,6 +172,10 @@ class Registration(Base):
     # joins it (under the event's lock, so later joiners queue behind); the
     # position shown (1, 2, ...) is derived from it when read.
     waitlist_order: Mapped[int | None] = mapped_column(BigInteger)
+    # While waitlisted: the deadline of the seat offered to them (event `promotion` =
+    # `offer`); the seat is held until then. Kept after the offer lapsed (the
+    # registration is then cancelled), so a late answer is told `offer_expired`.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Lower-cased, accent-free name, e-mail and organisation, for organisers' search.
     search_text: Mapped[str] = mapped_column(Text)
     # Manage links are rows of manage_tokens; the ticket code is one per registration.
@@ -218,6 +235,11 @@ class Registration(Base):
     @waitlist_position.setter
     def waitlist_position(self, position: int | None) -> None:
         self.__dict__[_POSITION] = position
+
+    @property
+    def holds_offer(self) -> bool:
+        """Waitlisted with a seat offered to them (open, or lapsed and not yet passed on)."""
+        return self.status == RegistrationStatus.waitlisted and self.offer_expires_at is not None
 
     @property
     def known_waitlist_position(self) -> int | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse, Response
 
+from app.config import Settings
 from app.deps import (
     ClockDep,
     RegistrantWrite,
@@ -20,7 +21,9 @@ from app.kit.errors import COMMON, AlreadyRegistered, NotFound, error_body, erro
 from app.mail.calendar import build_calendar, standing_method
 from app.mail.compose import printable_ticket
 from app.models import Registration, RegistrationStatus
+from app.registrations import offers
 from app.registrations import service as registrations
+from app.registrations.offers import Lapsed
 from app.registrations.schemas import (
     AwaitingVerificationRead,
     RegistrantRead,
@@ -155,6 +158,51 @@ async def cancel_own_registration(
         ticket_key=key,
         companions=await registrations.companions_of(session, registration),
     )
+
+
+_OFFER_ERRORS = error_responses(
+    e404="`invalid_token`",
+    e409="`offer_expired` (the next person is offered the seat) or `invalid_transition` "
+    "(no seat is offered to this registration)",
+)
+
+
+async def _offer_answer(
+    answered: Registration | Lapsed, *, token: str, settings: Settings, key: str
+) -> RegistrantRead | JSONResponse:
+    if isinstance(answered, Lapsed):
+        # Answered, not raised: the lapse recorded (and the seat passed on) is committed.
+        error = answered.error()
+        return JSONResponse(error_body(error.detail, error.code), status_code=error.status_code)
+    return RegistrantRead.build(answered, token=token, base_url=settings.base_url, ticket_key=key)
+
+
+@router.post(
+    "/registrations/{token}/accept-offer",
+    response_model=RegistrantRead,
+    responses=_OFFER_ERRORS,
+    dependencies=[RegistrantWrite],
+)
+async def accept_offer(
+    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep, key: SigningKeyDep
+) -> RegistrantRead | JSONResponse:
+    """Take the seat offered from the waitlist (before `offer_expires_at`): confirmed."""
+    answered = await offers.accept_offer(session, token=token, now=clock.now())
+    return await _offer_answer(answered, token=token, settings=settings, key=key)
+
+
+@router.post(
+    "/registrations/{token}/decline-offer",
+    response_model=RegistrantRead,
+    responses=_OFFER_ERRORS,
+    dependencies=[RegistrantWrite],
+)
+async def decline_offer(
+    token: Token, session: SessionDep, clock: ClockDep, settings: SettingsDep, key: SigningKeyDep
+) -> RegistrantRead | JSONResponse:
+    """Turn the offered seat down: the registration ends and the next person is offered it."""
+    answered = await offers.decline_offer(session, token=token, now=clock.now())
+    return await _offer_answer(answered, token=token, settings=settings, key=key)
 
 
 @router.get(

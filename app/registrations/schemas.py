@@ -122,6 +122,11 @@ class RegistrationRead(BaseModel):
         description="The registration this one replaced: its registrant passed their place "
         "to this one's (`POST /api/registrations/{token}/substitute`); null for others.",
     )
+    offer_expires_at: datetime | None = Field(
+        default=None,
+        description="While waitlisted: until when the seat offered to them is held "
+        "(event `promotion` = `offer`); kept once the offer has lapsed.",
+    )
 
 
 class CompanionRead(BaseModel):

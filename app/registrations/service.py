@@ -530,18 +530,20 @@ async def cancel_registration(
     session: AsyncSession, *, registration: Registration, event: Event, now: datetime
 ) -> list[Registration]:
     """Cancel, with the registrant's companions (an invitee's guests, who come with
-    them); freed seats go to the waitlist at once. Returns those promoted."""
+    them); freed seats (theirs, or one offered to them) go to the waitlist at once.
+    Returns those promoted."""
     companions = await active_companions(session, registration)
     freed = False
     for one in [registration, *companions]:
         was = one.status
+        freed = freed or was == RegistrationStatus.confirmed or one.holds_offer
         one.status = RegistrationStatus.cancelled
         one.waitlist_order = None
+        one.offer_expires_at = None
         one.updated_at = now
         await session.flush()
         if one is registration:
             await notifications.status_changed(session, registration=one, previous=was, now=now)
-        freed = freed or was == RegistrationStatus.confirmed
     if freed:
         return await fill_free_seats(session, event=event, now=now)
     return []

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from app.audit import service as audit
 from app.events.seating import (
+    fill_free_seats,
     next_waitlist_order,
     seats,
 )
@@ -129,9 +130,12 @@ async def _set_status(
 ) -> None:
     """Leave the current status, enter `status` (the back of the waitlist), tell them.
 
-    Leaving the waitlist rewrites nobody else's row: positions are derived.
+    Leaving the waitlist rewrites nobody else's row: positions are derived. A seat
+    offered to them is theirs if they are confirmed, else offered to the next.
     """
     previous = registration.status
+    passes_offer = registration.holds_offer and status != RegistrationStatus.confirmed
+    registration.offer_expires_at = None
     if status == RegistrationStatus.waitlisted:
         waiting = (await seats(session, event)).waitlisted
         registration.waitlist_order = await next_waitlist_order(session)
@@ -145,6 +149,8 @@ async def _set_status(
     await notifications.status_changed(
         session, registration=registration, previous=previous, now=now
     )
+    if passes_offer:
+        await fill_free_seats(session, event=event, now=now)
 
 
 async def _approve(

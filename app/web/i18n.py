@@ -101,5 +101,14 @@ def event_times(starts: datetime, ends: datetime, language: Language) -> str:
     return f"{start}\N{EN DASH}{end}{opening}{zone}{closing}"
 
 
+def event_moment(moment: datetime, language: Language) -> str:
+    """A date and time with its zone (a deadline), e.g. "Thursday, 3 October 2013, 13:15 (EDT)"."""
+    where = locale(language)
+    zone = get_timezone_name(moment, locale=where)
+    opening, closing = ("（", "）") if language == Language.zh else (" (", ")")
+    time = format_time(moment, "short", locale=where)
+    return f"{event_date(moment, language)}, {time}{opening}{zone}{closing}"
+
+
 def territory_names(language: Language) -> dict[str, str]:
     return dict(locale(language).territories)

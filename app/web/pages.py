@@ -35,7 +35,9 @@ from app.mail.i18n import written_languages
 from app.models import Event, Language, Registration
 from app.privacy import data as registrant_data
 from app.privacy import verification
+from app.registrations import offers
 from app.registrations import service as registrations
+from app.registrations.offers import Lapsed
 from app.registrations.schemas import CONSENT_VERSION
 from app.registrations.service import AwaitingVerification, Duplicate, Registered
 from app.web import i18n
@@ -85,6 +87,17 @@ ERROR_PAGES: dict[str, tuple[str, str]] = {
     "already_registered": (
         N_("You are already registered"),
         N_("Please use the link in the e-mails about your registration."),
+    ),
+    "offer_expired": (
+        N_("The place offered to you has gone"),
+        N_(
+            "It was held for you until its deadline, and has gone to the next person on "
+            "the waitlist. You are welcome to register again while registration is open."
+        ),
+    ),
+    "invalid_transition:waitlisted": (
+        N_("No place is offered to you"),
+        N_("Your registration's page shows where it stands."),
     ),
     "verification_expired": (
         N_("This confirmation link has lapsed"),
@@ -141,6 +154,10 @@ DONE_MESSAGES = {
         "We have e-mailed them the link to their own registration."
     ),
     "verified": N_("Thank you: your e-mail address is confirmed."),
+    "offer-accepted": N_("Thank you: the place is yours."),
+    "offer-declined": N_(
+        "You have declined the place; it goes to the next person on the waitlist."
+    ),
 }
 
 
@@ -437,6 +454,15 @@ def _already_registered(page: PageContext, duplicate: Duplicate) -> HTMLResponse
     )
 
 
+def _offer_deadline(registration: Registration, page: PageContext) -> str | None:
+    """The open offer's deadline, in the event's time zone and the page's language."""
+    expires = registration.offer_expires_at
+    if not registration.holds_offer or expires is None or expires <= page.clock.now():
+        return None
+    local = expires.astimezone(ZoneInfo(registration.event.timezone))
+    return i18n.event_moment(local, page.lang)
+
+
 def _registration_view(page: PageContext, registration: Registration) -> dict[str, Any]:
     event: Event = registration.event
     names = dict(countries(page.lang))
@@ -447,6 +473,7 @@ def _registration_view(page: PageContext, registration: Registration) -> dict[st
         "active": registration.is_active,
         "registration_open": event.registration_open_at(page.clock.now()),
         "cancellable": registration.is_active and registration.checked_in_at is None,
+        "offer_deadline": _offer_deadline(registration, page),
         "affiliation": page.gettext(AFFILIATION_LABELS[registration.affiliation_type]),
         "country": names.get(registration.country or "", ""),
         "language_name": i18n.native_name(registration.language),
@@ -588,6 +615,48 @@ async def cancel(
         )
     await registrations.cancel_by_token(session, token=token, now=clock.now())
     return page.redirect(f"/r/{token}?done=cancelled")
+
+
+@router.get("/r/{token}/accept-offer", response_class=RedirectResponse)
+@router.get("/r/{token}/decline-offer", response_class=RedirectResponse)
+async def offer_links(token: Token, page: PageContextDep) -> RedirectResponse:
+    """The offer e-mail's links lead to the page's buttons: a link that changed
+    something would be followed by mail scanners."""
+    return page.redirect(f"/r/{token}?lang={page.lang.value}#offer")
+
+
+async def _offer_post(
+    token: str,
+    request: Request,
+    page: PageContext,
+    answer: Callable[[], Awaitable[Registration | Lapsed]],
+    done: str,
+) -> Response:
+    if (refusal := _refusal(page, await _form(request))) is not None:
+        status_code, message = refusal
+        title = ERROR_PAGES["bad_request"][0]
+        return message_page(request, title=title, message=message, status_code=status_code)
+    if isinstance(await answer(), Lapsed):
+        # A page, not a raised error: the lapse (and the seat passed on) is committed.
+        title, message = ERROR_PAGES["offer_expired"]
+        return message_page(request, title=title, message=message, status_code=409)
+    return page.redirect(f"/r/{token}?done={done}")
+
+
+@router.post("/r/{token}/accept-offer", response_model=None, dependencies=[RegistrantWrite])
+async def accept_offer(
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    answer = partial(offers.accept_offer, session, token=token, now=clock.now())
+    return await _offer_post(token, request, page, answer, "offer-accepted")
+
+
+@router.post("/r/{token}/decline-offer", response_model=None, dependencies=[RegistrantWrite])
+async def decline_offer(
+    token: Token, request: Request, page: PageContextDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    answer = partial(offers.decline_offer, session, token=token, now=clock.now())
+    return await _offer_post(token, request, page, answer, "offer-declined")
 
 
 @router.post("/r/{token}/verify", response_model=None, dependencies=[RegistrantWrite])
