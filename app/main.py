@@ -11,7 +11,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import health
-from app.background import due_work
 from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
@@ -45,7 +44,7 @@ from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.organisers import router as organisers_router
 from app.privacy import router as privacy_router
-from app.privacy.housekeeping import housekeep
+from app.privacy.housekeeping import due_work, housekeep
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
 from app.substitutions import router as substitutions_router

@@ -42,7 +42,7 @@ CHORES_INTERVAL_SECONDS = 300.0
 
 Duties = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
 """What the worker does at every poll besides sending, before it (due scheduled jobs,
-lapsed offers: `app.background.due_work`); returns how much it did (0: nothing due)."""
+lapsed offers: `app.privacy.housekeeping.due_work`); returns how much it did (0: nothing due)."""
 
 
 @dataclass(frozen=True)
