@@ -1,6 +1,7 @@
 """Waitlist offers (`promotion` = `offer`): a freed seat is offered to the head of the
 waitlist and held until `offer_expires_at`; accepted, declined, lapsed, passed on."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -8,15 +9,27 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.models import DeliveryState, EventCounters, MailKind, OutboxMessage
+from app.events.seed import seed_event
+from app.events.service import get_event
+from app.mail.manage_links import issue_manage_token
+from app.models import (
+    DeliveryState,
+    EventCounters,
+    MailKind,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
 from app.privacy.housekeeping import due_work
-from tests.fixtures.app import Signup, own_path, token_of
+from app.registrations.schemas import RegistrationCreate
+from app.registrations.service import new_registration
+from tests.fixtures.app import BASE_URL, Signup, own_path, token_of
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.factories import AuthHeaders, MakeEvent, signup_body
+from tests.fixtures.factories import AuthHeaders, MakeEvent, event_fields, signup_body
 from tests.fixtures.mail import SendQueued, SmtpServer, queued_messages
 from tests.html import parse
 
@@ -363,3 +376,55 @@ async def test_an_expired_offer_answered_on_the_page_says_so(
     assert response.status_code == 409
     assert "The place offered to you has gone" in response.text
     assert (await own(client, carla))["status"] == "cancelled"
+
+
+@pytest.mark.slow
+async def test_100_simultaneous_cancellations_leave_as_many_open_offers_as_freed_seats(
+    committed_app: Any, clock: FakeClock, ticket_key: str
+) -> None:
+    sessionmaker = committed_app.state.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        await seed_event(session, event_fields(capacity=100, promotion="offer"), now=clock.now())
+        event = await get_event(session, "side-event", lock=True)
+        tokens: dict[str, list[str]] = {"confirmed": [], "waitlisted": []}
+        for status in ["confirmed"] * 100 + ["waitlisted"] * 150:
+            data = RegistrationCreate.model_validate(signup_body())
+            registration = await new_registration(
+                session,
+                event=event,
+                data=data,
+                status=RegistrationStatus(status),
+                now=clock.now(),
+                ticket_key=ticket_key,
+            )
+            session.add(registration)
+            await session.flush()
+            tokens[status].append(await issue_manage_token(session, registration, now=clock.now()))
+
+    transport = httpx.ASGITransport(app=committed_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=120) as client:
+        answers = await asyncio.gather(
+            *(client.post(f"/api/registrations/{t}/cancel") for t in tokens["confirmed"])
+        )
+        assert {answer.status_code for answer in answers} == {200}
+        assert (await client.get("/api/events/side-event")).json()["seats_left"] == 0
+
+    async with sessionmaker() as session:
+        counters = await session.scalar(select(EventCounters))
+        waiting = list(
+            await session.scalars(
+                select(Registration)
+                .where(Registration.status == RegistrationStatus.waitlisted)
+                .order_by(Registration.waitlist_order)
+            )
+        )
+        offers = await session.scalar(
+            select(func.count()).where(
+                OutboxMessage.kind == MailKind.offer, OutboxMessage.state == DeliveryState.pending
+            )
+        )
+    assert counters is not None
+    assert (counters.confirmed, counters.offered, counters.waitlisted) == (0, 100, 150)
+    # Exactly the first hundred of the queue hold an offer, each offered once.
+    assert [r.offer_expires_at is not None for r in waiting] == [True] * 100 + [False] * 50
+    assert offers == 100
