@@ -7,15 +7,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.events.seed import seed_event
@@ -32,11 +35,12 @@ from app.models import (
     ScheduledJob,
 )
 from app.privacy.housekeeping import due_work
-from app.schedule import reminders
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import new_registration
+from app.schedule import reminders
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields, signup_body
+from tests.fixtures.live_server import free_port
 from tests.fixtures.mail import RecordingHandler, SmtpServer
 
 
@@ -124,19 +128,21 @@ async def test_two_workers_send_each_reminder_exactly_once(
 
 
 class HoldingHandler(RecordingHandler):
-    """Holds every message while `holding`, then refuses it (so a message whose sender
-    was killed meanwhile is never counted as delivered)."""
+    """Holds every message until `release()`, then refuses it (so a message whose sender
+    was killed meanwhile is never counted as delivered); once released, accepts."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.holding = True
+        self.released = threading.Event()  # set from the test's thread, read in the server's
         self.held = 0
 
+    def release(self) -> None:
+        self.released.set()
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.holding:
+        if not self.released.is_set():
             self.held += 1
-            while self.holding:
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(self.released.wait, 60)
             return "451 4.3.0 Try again later"
         return await super().handle_DATA(server, session, envelope)
 
@@ -159,25 +165,28 @@ async def wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError("timed out")
 
 
+@dataclass(frozen=True)
+class HoldingSmtp:
+    handler: HoldingHandler
+    url: str
+
+
 @pytest.fixture
-def holding_smtp() -> Any:
-    from aiosmtpd.controller import Controller
-
-    from tests.fixtures.live_server import free_port
-
+def holding_smtp() -> Iterator[HoldingSmtp]:
+    """A real SMTP server that holds what it is sent until told."""
     handler = HoldingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield handler, f"smtp://127.0.0.1:{controller.port}"
-    handler.holding = False
+    yield HoldingSmtp(handler, f"smtp://127.0.0.1:{controller.port}")
+    handler.release()
     controller.stop()
 
 
 @pytest.mark.slow
 async def test_a_worker_killed_with_reminders_due_sends_them_after_restart_once(
-    database: str, settings: Settings, holding_smtp: Any, tmp_path: Path
+    database: str, settings: Settings, holding_smtp: HoldingSmtp, tmp_path: Path
 ) -> None:
-    handler, smtp_url = holding_smtp
+    handler, smtp_url = holding_smtp.handler, holding_smtp.url
     # Planned a minute ago, due now by the real clock the worker process reads.
     now = datetime.now(UTC)
     starts = now + timedelta(hours=1)
@@ -215,7 +224,7 @@ async def test_a_worker_killed_with_reminders_due_sends_them_after_restart_once(
         # Killed mid-send: the reminders are queued, claimed, and none delivered.
         assert await count_reminders(engine, DeliveryState.pending) == 5
         assert handler.messages == []
-        handler.holding = False
+        handler.release()
 
         second = start_worker(env)
         try:

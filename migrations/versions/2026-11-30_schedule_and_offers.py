@@ -45,10 +45,10 @@ NEW_KINDS = ("reminder", "offer", "offer_lapsed")
 _OFFERED = "status = 'waitlisted' AND offer_expires_at IS NOT NULL"
 
 # Each statement's net change of open offers per event; nothing written when none.
-_APPLY = f"""
+_APPLY = """
     UPDATE event_counters AS c SET offered = c.offered + d.n
     FROM (
-        SELECT event_id, sum(n) AS n FROM ({{changes}}) AS each_side
+        SELECT event_id, sum(n) AS n FROM ({changes}) AS each_side
         GROUP BY event_id HAVING sum(n) <> 0
     ) AS d
     WHERE c.event_id = d.event_id;
@@ -157,9 +157,7 @@ def upgrade() -> None:
     op.add_column(
         "events", sa.Column("offer_hours", sa.Integer(), server_default="24", nullable=False)
     )
-    op.create_check_constraint(
-        op.f("ck_events_offer_hours_positive"), "events", "offer_hours > 0"
-    )
+    op.create_check_constraint(op.f("ck_events_offer_hours_positive"), "events", "offer_hours > 0")
 
     op.add_column(
         "registrations", sa.Column("offer_expires_at", sa.DateTime(timezone=True), nullable=True)
