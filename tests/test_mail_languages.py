@@ -7,7 +7,7 @@ with the `email` package: its language, subject, plain text, HTML, `.ics` and ti
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
-from app.mail.i18n import event_time, texts
+from app.mail.i18n import event_time, moment_in_zone, texts
 from app.mail.manage_links import issue_manage_token
 from app.mail.outbox import enqueue
 from app.models import INVITATION_KINDS, Language, MailKind, Registration
@@ -56,9 +56,21 @@ HOW = {
     MailKind.substitute_waitlisted: Queued("waitlisted", link=True, calendar=None),
     MailKind.substitute_pending_approval: Queued("pending_approval", link=True, calendar=None),
     MailKind.seat_passed_on: Queued("cancelled", link=False, calendar="CANCEL"),
+    MailKind.reminder: Queued("confirmed", link=True, calendar="PUBLISH"),
+    # Waitlisted with a seat offered until a day later; then lapsed (registration ended).
+    MailKind.offer: Queued("waitlisted", link=True, calendar=None),
+    MailKind.offer_lapsed: Queued("cancelled", link=False, calendar="CANCEL"),
 }
 # The seat messages hand out the ticket.
-WITH_TICKET = {MailKind.confirmed, MailKind.promoted, MailKind.substitute_confirmed}
+WITH_TICKET = {
+    MailKind.confirmed,
+    MailKind.promoted,
+    MailKind.substitute_confirmed,
+    MailKind.reminder,
+}
+# The kinds about an offer, whose deadline is a day after the clock's now.
+OFFER_KINDS = {MailKind.offer, MailKind.offer_lapsed}
+OFFER_HELD = timedelta(days=1)
 
 # One subject written out per language, so a catalog that only echoes English fails here too.
 CONFIRMED_SUBJECT = {
@@ -95,6 +107,9 @@ async def queue_every_kind(
         async with sessionmaker() as session, session.begin():
             query = select(Registration).options(joinedload(Registration.event))
             registration = (await session.scalars(query.filter_by(id=made.id))).one()
+            if kind in OFFER_KINDS:
+                registration.offer_expires_at = clock.now() + OFFER_HELD
+                await session.flush()
             token = await issue_manage_token(session, registration, now=clock.now())
             await enqueue(
                 session,
@@ -103,7 +118,7 @@ async def queue_every_kind(
                 now=clock.now(),
                 manage_token=token if how.link else None,
                 calendar_method=how.calendar,
-                waitlist_position=2 if kind == MailKind.waitlisted else None,
+                waitlist_position=2 if HOW[kind].stage == "waitlisted" else None,
             )
         queued[email] = (kind, registration)
     return queued
@@ -140,6 +155,7 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
     assert set(received) == set(queued)
     starts: datetime = event.starts_at
     when = event_time(starts, event.ends_at, event.timezone, language)
+    deadline = moment_in_zone(clock.now() + OFFER_HELD, event.timezone, language)
     for email, (kind, registration) in queued.items():
         message = received[email]
         written = texts(
@@ -151,6 +167,7 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
             organisers=", ".join(event.organisers),
             contact="sideevent@jmdi.example",
             code="",
+            deadline=deadline if kind in OFFER_KINDS else "",
         )
         assert message["Content-Language"] == language
         assert str(message["Subject"]) == written["subject"]
@@ -167,13 +184,20 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
             "lang": language,
             "dir": "rtl" if language == "ar" else "ltr",
         }
-        assert written["lead"] in html.text
+        assert " ".join(written["lead"].split()) in html.text
         # (The page's text folds every space, the narrow no-break ones too.)
         assert " ".join(when.split()) in html.text
         # The title comes from people: escaped in the HTML, never markup.
         assert "Migration &amp; &lt;Development&gt;" in html_of(message)
 
         assert calendar_method(message) == HOW[kind].calendar, kind
+        if kind == MailKind.offer:
+            assert deadline in text
+            assert written["accept_button"] in html.text
+            assert written["decline_button"] in html.text
+            links = [a.attrs["href"] for a in html.find_all("a")]
+            assert any("/accept-offer?lang=" + language in link for link in links)
+            assert any("/decline-offer?lang=" + language in link for link in links)
         if kind in WITH_TICKET:
             code = ticket_code(registration.id, ticket_key)
             assert f"{written['ticket_code']}{written['colon']}{code}" in text
