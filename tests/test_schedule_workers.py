@@ -5,18 +5,14 @@ import asyncio
 import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,8 +36,8 @@ from app.registrations.service import new_registration
 from app.schedule import reminders
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields, signup_body
-from tests.fixtures.live_server import free_port
-from tests.fixtures.mail import RecordingHandler, SmtpServer
+from tests.fixtures.mail import RecordingHandler, SmtpServer, serve_smtp
+from tests.test_mail_workers import start_worker, wait_for
 
 
 @pytest.fixture
@@ -57,23 +53,29 @@ async def add_event_with_attendees(
     try:
         async with create_sessionmaker(engine, settings=settings)() as session, session.begin():
             await seed_event(session, event_fields(capacity=count, **fields), now=now)
-            event = await get_event(session, "side-event", lock=True)
-            for n in range(count):
-                data = RegistrationCreate.model_validate(
-                    signup_body(email=f"person{n}@example.org", language="en")
-                )
-                session.add(
-                    await new_registration(
-                        session,
-                        event=event,
-                        data=data,
-                        status=RegistrationStatus.confirmed,
-                        now=now,
-                        ticket_key="k",
-                    )
-                )
+        for n in range(count):
+            await add_registration(
+                engine, settings, RegistrationStatus.confirmed, now, email=f"person{n}@example.org"
+            )
     finally:
         await engine.dispose()
+
+
+async def add_registration(
+    engine: AsyncEngine,
+    settings: Settings,
+    status: RegistrationStatus,
+    now: datetime,
+    **fields: Any,
+) -> None:
+    """One registration of the side-event in `status`, whatever its seats."""
+    async with create_sessionmaker(engine, settings=settings)() as session, session.begin():
+        event = await get_event(session, "side-event", lock=True)
+        data = RegistrationCreate.model_validate(signup_body(language="en", **fields))
+        registration = await new_registration(
+            session, event=event, data=data, status=status, now=now, ticket_key="k"
+        )
+        session.add(registration)
 
 
 async def count_reminders(engine: AsyncEngine, state: DeliveryState) -> int:
@@ -147,46 +149,21 @@ class HoldingHandler(RecordingHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Polls `condition` (state in other processes) for up to a minute."""
-    for _ in range(1200):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-@dataclass(frozen=True)
-class HoldingSmtp:
-    handler: HoldingHandler
-    url: str
-
-
 @pytest.fixture
-def holding_smtp() -> Iterator[HoldingSmtp]:
+def holding_smtp() -> Iterator[SmtpServer]:
     """A real SMTP server that holds what it is sent until told."""
     handler = HoldingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield HoldingSmtp(handler, f"smtp://127.0.0.1:{controller.port}")
-    handler.release()
-    controller.stop()
+    with serve_smtp(handler) as server:
+        yield server
+        handler.release()
 
 
 @pytest.mark.slow
 async def test_a_worker_killed_with_reminders_due_sends_them_after_restart_once(
-    database: str, settings: Settings, holding_smtp: HoldingSmtp, tmp_path: Path
+    database: str, settings: Settings, holding_smtp: SmtpServer, tmp_path: Path
 ) -> None:
     handler, smtp_url = holding_smtp.handler, holding_smtp.url
+    assert isinstance(handler, HoldingHandler)
     # Planned a minute ago, due now by the real clock the worker process reads.
     now = datetime.now(UTC)
     starts = now + timedelta(hours=1)
@@ -241,22 +218,6 @@ async def test_a_worker_killed_with_reminders_due_sends_them_after_restart_once(
     assert Counter(handler.recipients) == {f"person{n}@example.org": 1 for n in range(5)}
 
 
-async def _old_registration(engine: AsyncEngine, settings: Settings, now: datetime) -> None:
-    async with create_sessionmaker(engine, settings=settings)() as session, session.begin():
-        event = await get_event(session, "side-event", lock=True)
-        data = RegistrationCreate.model_validate(signup_body())
-        session.add(
-            await new_registration(
-                session,
-                event=event,
-                data=data,
-                status=RegistrationStatus.cancelled,
-                now=now,
-                ticket_key="k",
-            )
-        )
-
-
 async def _registrations(engine: AsyncEngine) -> int:
     async with create_sessionmaker(engine)() as session:
         return await session.scalar(select(func.count()).select_from(Registration)) or 0
@@ -284,7 +245,7 @@ async def test_retention_runs_once_a_day_however_many_workers(
         assert await _registrations(engines[0]) == 0
 
         # Another past retention appears: left until the next day's run.
-        await _old_registration(engines[0], keeping, clock.now())
+        await add_registration(engines[0], keeping, RegistrationStatus.cancelled, clock.now())
         clock.advance(hours=23)
         await due_work(keeping)(makers[1], clock.now())
         assert await _registrations(engines[0]) == 1

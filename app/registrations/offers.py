@@ -91,6 +91,20 @@ async def _answer(
     return event, registration
 
 
+async def _leave_waitlist(
+    session: AsyncSession, registration: Registration, status: RegistrationStatus, now: datetime
+) -> None:
+    """The offer answered: confirmed, or over (`cancelled`); they are told."""
+    registration.status = status
+    registration.waitlist_order = None
+    registration.offer_expires_at = None
+    registration.updated_at = now
+    await session.flush()
+    await notifications.status_changed(
+        session, registration=registration, previous=RegistrationStatus.waitlisted, now=now
+    )
+
+
 async def accept_offer(
     session: AsyncSession, *, token: str, now: datetime
 ) -> Registration | Lapsed:
@@ -99,14 +113,7 @@ async def accept_offer(
     if isinstance(answered, Lapsed):
         return answered
     _, registration = answered
-    registration.status = RegistrationStatus.confirmed
-    registration.waitlist_order = None
-    registration.offer_expires_at = None
-    registration.updated_at = now
-    await session.flush()
-    await notifications.status_changed(
-        session, registration=registration, previous=RegistrationStatus.waitlisted, now=now
-    )
+    await _leave_waitlist(session, registration, RegistrationStatus.confirmed, now)
     return registration
 
 
@@ -118,14 +125,7 @@ async def decline_offer(
     if isinstance(answered, Lapsed):
         return answered
     event, registration = answered
-    registration.status = RegistrationStatus.cancelled
-    registration.waitlist_order = None
-    registration.offer_expires_at = None
-    registration.updated_at = now
-    await session.flush()
-    await notifications.status_changed(
-        session, registration=registration, previous=RegistrationStatus.waitlisted, now=now
-    )
+    await _leave_waitlist(session, registration, RegistrationStatus.cancelled, now)
     await fill_free_seats(session, event=event, now=now)
     return registration
 
