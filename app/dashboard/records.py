@@ -55,6 +55,7 @@ COLUMN_LABELS: dict[str, str] = {
     "invitation_id": N_("Invitation"),
     "companion_of": N_("Companion of"),
     "substitute_for": N_("Substitute for"),
+    "offer_expires_at": N_("Offer held until"),
 }
 assert set(COLUMN_LABELS) == set(COLUMNS), "a new CSV column needs its label here"
 

@@ -9,8 +9,8 @@
   statement-level triggers of their own (beside 0006's), filled from the rows.
 - Mail kinds `reminder`, `offer`, `offer_lapsed`.
 
-Revision ID: 0012_schedule_and_offers
-Revises: 0011_invitations
+Revision ID: 0016_schedule_and_offers
+Revises: 0015_substitutes
 Create Date: 2026-11-30 23:10:00+00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_schedule_and_offers"
-down_revision: str | None = "0011_invitations"
+revision: str = "0016_schedule_and_offers"
+down_revision: str | None = "0015_substitutes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,6 +39,10 @@ KINDS = (
     "delegate_invitation",
     "invitation_declined",
     "invitation_delegated",
+    "substitute_confirmed",
+    "substitute_waitlisted",
+    "substitute_pending_approval",
+    "seat_passed_on",
 )
 NEW_KINDS = ("reminder", "offer", "offer_lapsed")
 
