@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import health
+from app.broadcasts import router as broadcasts_router
 from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(events_router.router)
     app.include_router(organisers_router.audit_router)
     app.include_router(registrations_admin_router.router)
+    app.include_router(broadcasts_router.router)
     app.include_router(exports_router.router)
     app.include_router(dashboard_home.router)
     app.include_router(invitations_router.router)

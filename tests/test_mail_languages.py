@@ -15,13 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from app.broadcasts.schemas import BroadcastCreate
+from app.broadcasts.service import send_broadcast
 from app.mail.i18n import event_time, moment_in_zone, texts
 from app.mail.manage_links import issue_manage_token
 from app.mail.outbox import enqueue
-from app.models import INVITATION_KINDS, Language, MailKind, Registration
+from app.models import INVITATION_KINDS, Language, MailKind, Organiser, Registration
 from app.tickets.code import ticket_code
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.factories import MakeEvent, MakeRegistration
+from tests.fixtures.factories import MakeEvent, MakeOrganiser, MakeRegistration
 from tests.fixtures.mail import SendQueued, SmtpServer
 from tests.html import parse
 from tests.letters import NAMES
@@ -60,7 +62,10 @@ HOW = {
     # Waitlisted with a seat offered until a day later; then lapsed (registration ended).
     MailKind.offer: Queued("waitlisted", link=True, calendar=None),
     MailKind.offer_lapsed: Queued("cancelled", link=False, calendar="CANCEL"),
+    # Queued by `app.broadcasts.service.send_broadcast`, filtered to its one registrant.
+    MailKind.broadcast: Queued("confirmed", link=False, calendar=None),
 }
+BROADCAST = BroadcastCreate(subject="Room change", body="We meet in <Room 4>.\n\nSee you.")
 # The seat messages hand out the ticket.
 WITH_TICKET = {
     MailKind.confirmed,
@@ -93,6 +98,7 @@ def test_every_kind_is_checked() -> None:
 async def queue_every_kind(
     sessionmaker: async_sessionmaker[AsyncSession],
     make_registration: MakeRegistration,
+    owner: Organiser,
     clock: FakeClock,
     language: str,
 ) -> dict[str, tuple[MailKind, Registration]]:
@@ -110,6 +116,17 @@ async def queue_every_kind(
             if kind in OFFER_KINDS:
                 registration.offer_expires_at = clock.now() + OFFER_HELD
                 await session.flush()
+            if kind == MailKind.broadcast:
+                to_one = BROADCAST.model_copy(update={"q": email})
+                await send_broadcast(
+                    session,
+                    event=registration.event,
+                    organiser=owner,
+                    request=to_one,
+                    now=clock.now(),
+                )
+                queued[email] = (kind, registration)
+                continue
             token = await issue_manage_token(session, registration, now=clock.now())
             await enqueue(
                 session,
@@ -139,6 +156,7 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
     make_event: MakeEvent,
     make_registration: MakeRegistration,
     sessionmaker: async_sessionmaker[AsyncSession],
+    make_organiser: MakeOrganiser,
     clock: FakeClock,
     smtp_server: SmtpServer,
     send_queued: SendQueued,
@@ -146,7 +164,8 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
     language: str,
 ) -> None:
     event = await make_event(title=TITLE, contact_email="sideevent@jmdi.example")
-    queued = await queue_every_kind(sessionmaker, make_registration, clock, language)
+    owner = await make_organiser("owner")
+    queued = await queue_every_kind(sessionmaker, make_registration, owner, clock, language)
     await send_queued()
 
     received = {
@@ -170,8 +189,13 @@ async def test_every_kind_reaches_the_smtp_server_in_the_registrants_language(
             deadline=deadline if kind in OFFER_KINDS else "",
         )
         assert message["Content-Language"] == language
-        assert str(message["Subject"]) == written["subject"]
-        assert TITLE in str(message["Subject"])
+        if kind == MailKind.broadcast:
+            assert str(message["Subject"]) == BROADCAST.subject
+            assert BROADCAST.body in text_of(message).replace("\r\n", "\n")
+            assert "We meet in &lt;Room 4&gt;." in html_of(message)
+        else:
+            assert str(message["Subject"]) == written["subject"]
+            assert TITLE in str(message["Subject"])
 
         text = text_of(message)
         assert written["greeting"] in text

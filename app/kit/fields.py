@@ -75,6 +75,14 @@ Summary = Annotated[str, Field(max_length=5000), _text(5000, empty="")]
 Entrance = Annotated[str, Field(max_length=300), _line(300, required=False)]
 ArrivalInstructions = Annotated[str, Field(max_length=2000), _text(2000)]
 EventMoment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+# An organiser's e-mail to registrants: one line of subject (it becomes a header), and
+# a plain-text body of paragraphs.
+MailSubject = Annotated[str, Field(min_length=1, max_length=200), _line(200, required=True)]
+MailBody = Annotated[
+    str,
+    Field(min_length=1, max_length=10_000),
+    AfterValidator(_cleaned(clean_multiline, 10_000, required=True)),
+]
 
 
 class PartialUpdate(BaseModel):

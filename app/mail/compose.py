@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from app.mail.headers import ascii_domain, header_text
 from app.mail.i18n import event_time, mail_language, moment_in_zone, texts
-from app.models import MailKind, Registration, RegistrationStatus
+from app.models import Broadcast, MailKind, Registration, RegistrationStatus
 from app.tickets.pdf import TicketSheet, ticket_pdf
 from app.tickets.qr import qr_png
 
@@ -79,6 +79,8 @@ class Letter:
     """The waitlist position, for a waitlist message."""
     offer_links: tuple[str, str] | None = None
     """For an offer: the pages that accept and decline it."""
+    broadcast: Broadcast | None = None
+    """The organiser's subject and body, for a broadcast."""
 
     @property
     def with_ticket(self) -> bool:
@@ -124,6 +126,15 @@ def _with_mail_link(line: str, address: str) -> Markup:
     return escape(line).replace(escape(address), link)
 
 
+def _paragraphs(body: str) -> list[Markup]:
+    """Plain text as HTML paragraphs (blank lines part them, line breaks stay): every
+    character escaped, so an organiser's `<` is a `<` and never markup."""
+    parts = [part.strip("\n") for part in body.replace("\r\n", "\n").split("\n\n")]
+    return [
+        Markup("<br>\n").join(escape(line) for line in part.split("\n")) for part in parts if part
+    ]
+
+
 def _ticket_cid(message_id: str) -> str:
     """The inline QR's Content-ID: unique per message, as RFC 2392 asks."""
     return f"ticket-{message_id.strip('<>')}"
@@ -141,14 +152,19 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     notes = [text["photo_id"]] if letter.kind in _SEAT_KINDS else []
     if letter.kind in _SEAT_KINDS and not registration.has_un_grounds_pass:
         notes.append(text["no_grounds_pass"])
+    if letter.broadcast is not None:
+        notes.append(text["reason"])
     if letter.calendar is not None and letter.calendar.method == "PUBLISH":
         notes.append(text["calendar_added"])
     elif letter.calendar is not None and letter.kind in _OVER_KINDS:
         notes.append(text["calendar_removed"])
+    subject = letter.broadcast.subject if letter.broadcast is not None else text["subject"]
     context: dict[str, Any] = {
         "t": text,
         "language": language,
-        "subject": text["subject"],
+        "subject": subject,
+        "body": letter.broadcast.body if letter.broadcast is not None else None,
+        "body_html": _paragraphs(letter.broadcast.body) if letter.broadcast is not None else [],
         "when": event_time(event.starts_at, event.ends_at, event.timezone, language),
         "where": event.venue,
         "notes": notes,
@@ -181,7 +197,7 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
 
     message = EmailMessage(policy=_SEVEN_BIT)
     # Names and the title come from people: made inert before they become headers.
-    message["Subject"] = header_text(text["subject"])
+    message["Subject"] = header_text(subject)
     message["From"] = sender
     local, _, domain = ascii_domain(registration.email).rpartition("@")
     message["To"] = Address(display_name=header_text(name), username=local, domain=domain)

@@ -90,7 +90,8 @@ _ANSWER_TEXTS: Mapping[str, str] = {
     "deadline_note": N_("Please answer by {deadline}."),
 }
 
-# Each kind's own texts: `subject` and `lead`, and any common text it says otherwise.
+# Each kind's own texts: `subject` (but a broadcast's, which its organiser writes) and
+# `lead`, and any common text it says otherwise.
 KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
     MailKind.confirmed: {
         "subject": N_("Registration confirmed: {title}"),
@@ -262,6 +263,11 @@ KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
             " registration has ended. You are welcome to register again while registration"
             " is open."
         ),
+    },
+    # The organiser writes the subject and the body; these frame them.
+    MailKind.broadcast: {
+        "lead": N_("The organisers of “{title}” send you this message:"),
+        "reason": N_("You receive this message because you registered for “{title}”."),
     },
 }
 

@@ -202,6 +202,7 @@ class Pending:
     invitation_id: uuid.UUID | None = None
     """For a message about an invitation (`app.mail.invitations`), instead of a registration."""
     rsvp_token: str | None = None
+    broadcast_id: uuid.UUID | None = None
 
 
 async def claim_due(
@@ -251,6 +252,7 @@ CLAIM_COLUMNS = (
     OutboxMessage.manage_token,
     OutboxMessage.invitation_id,
     OutboxMessage.rsvp_token,
+    OutboxMessage.broadcast_id,
 )
 
 
@@ -258,7 +260,9 @@ def claimed_from(row: Any) -> Claimed:
     """A row read with CLAIM_COLUMNS."""
     return Claimed(
         id=row.id,
-        recipient=row.recipient,
+        # A broadcast's rows are written by one INSERT ... SELECT, with the address as
+        # registered: its domain becomes IDNA here, as `enqueue` does for the others.
+        recipient=ascii_domain(row.recipient),
         subject=row.subject,
         body=row.body,
         attempts=row.attempts,
@@ -275,6 +279,7 @@ def claimed_from(row: Any) -> Claimed:
             manage_token=row.manage_token,
             invitation_id=row.invitation_id,
             rsvp_token=row.rsvp_token,
+            broadcast_id=row.broadcast_id,
         ),
     )
 

@@ -5,7 +5,7 @@ import logging
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +28,7 @@ from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
 from app.mail.invitations.letters import load_invitations, render_invitation
 from app.mail.outbox import Claimed, Pending, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
-from app.models import Invitation, MailKind, Registration, RegistrationStatus
+from app.models import Broadcast, Invitation, MailKind, Registration, RegistrationStatus
 from app.models.waitlist import load_positions
 from app.tickets.code import ticket_code
 
@@ -57,9 +57,10 @@ class Periodic:
 
 # Rendering: queued rows become messages here, when the sender sends them (not in
 # the request). The registrations of a claimed batch are loaded in one query
-# (`load_recipients`), then each message (text, HTML, `.ics`) is rendered just
-# before it is sent. The Message-ID was fixed when the row was queued, so a row
-# rendered again after a crash is the same message.
+# (`load_recipients`, and the broadcasts they carry: `load_broadcasts`), then each
+# message (text, HTML, `.ics`) is rendered just before it is sent. The Message-ID
+# was fixed when the row was queued, so a row rendered again after a crash is the
+# same message.
 
 
 Recipients = dict[uuid.UUID, Registration | Invitation]
@@ -85,7 +86,25 @@ async def load_recipients(session: AsyncSession, batch: Sequence[Claimed]) -> Re
     return found | {registration.id: registration for registration in registrations}
 
 
-def render(row: Claimed, recipients: Recipients, *, settings: Settings, now: datetime) -> bytes:
+async def load_broadcasts(
+    session: AsyncSession, batch: Sequence[Claimed]
+) -> dict[uuid.UUID, Broadcast]:
+    """The broadcasts (subject and body) the batch's broadcast messages carry, by id."""
+    ids = {row.what.broadcast_id for row in batch if row.what and row.what.broadcast_id}
+    if not ids:
+        return {}
+    query = select(Broadcast).where(Broadcast.id.in_(ids))
+    return {broadcast.id: broadcast for broadcast in await session.scalars(query)}
+
+
+def render(
+    row: Claimed,
+    recipients: Recipients,
+    *,
+    settings: Settings,
+    now: datetime,
+    broadcasts: Mapping[uuid.UUID, Broadcast] | None = None,
+) -> bytes:
     """The RFC 5322 message of `row`, without Date (added as it is sent)."""
     if row.body is not None:
         return row.body
@@ -133,6 +152,7 @@ def render(row: Claimed, recipients: Recipients, *, settings: Settings, now: dat
         language=language,
         position=what.waitlist_position or registration.waitlist_position,
         offer_links=offer_links,
+        broadcast=_broadcast_of(what, broadcasts or {}),
         # Keyed like the registrant's view and the check-in desk: the process's signing key.
         ticket_code=(
             ticket_code(registration.id, signing_key(settings))
@@ -195,6 +215,14 @@ def no_longer_due(kind: MailKind, registration: Registration, now: datetime) -> 
     return None
 
 
+def _broadcast_of(what: Pending, broadcasts: Mapping[uuid.UUID, Broadcast]) -> Broadcast | None:
+    if what.broadcast_id is None:
+        return None
+    if (broadcast := broadcasts.get(what.broadcast_id)) is None:
+        raise DeliveryError("its broadcast no longer exists", permanent=True)
+    return broadcast
+
+
 def _envelope(row: Claimed, message: bytes, *, sender: str, clock: Clock) -> Envelope:
     # The Date header is the moment of sending, not of queueing.
     date = f"Date: {format_datetime(clock.now())}\r\n".encode()
@@ -223,6 +251,7 @@ async def deliver_due(
             limit=BATCH_SIZE,
         )
         recipients = await load_recipients(session, batch)
+        broadcasts = await load_broadcasts(session, batch)
     sender = parseaddr(settings.mail_from)[1]
     lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
@@ -235,7 +264,9 @@ async def deliver_due(
             error: str | None = None
             permanent = dropped = False
             try:
-                message = render(row, recipients, settings=settings, now=clock.now())
+                message = render(
+                    row, recipients, settings=settings, now=clock.now(), broadcasts=broadcasts
+                )
                 envelope = _envelope(row, message, sender=sender, clock=clock)
                 check_headers(envelope.data)
                 await transport.send(envelope)

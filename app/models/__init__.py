@@ -8,6 +8,7 @@ from app.models.manage_token import ManageToken
 from app.models.organiser import AccessToken, Organiser, OrganiserRole, TokenKind
 from app.models.outbox import (
     INVITATION_KINDS,
+    Broadcast,
     DeliveryState,
     JobKind,
     MailKind,
@@ -39,6 +40,7 @@ __all__ = [
     "AccessToken",
     "AffiliationType",
     "AuditEntry",
+    "Broadcast",
     "DeliveryState",
     "Event",
     "EventCounters",

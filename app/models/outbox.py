@@ -1,8 +1,10 @@
-"""The e-mail outbox: one row per message, written in the transaction of its cause."""
+"""The e-mail outbox: one row per message, written in the transaction of its cause;
+and the organisers' broadcasts, whose text the outbox rows of one broadcast share."""
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base
@@ -47,6 +50,8 @@ class MailKind(StrEnum):
     substitute_waitlisted = "substitute_waitlisted"
     substitute_pending_approval = "substitute_pending_approval"
     seat_passed_on = "seat_passed_on"
+    # An organiser's message to the registrants matching filters (`Broadcast`).
+    broadcast = "broadcast"
 
     # Scheduled (`app.schedule`) and waitlist offers (`app.events.offers`).
     reminder = "reminder"
@@ -90,6 +95,13 @@ class OutboxMessage(Base):
             postgresql_where=text("invitation_id IS NOT NULL"),
         ),
         Index("ix_email_outbox_event_state", "event_id", "state"),
+        # A broadcast's delivery states, counted for its history.
+        Index(
+            "ix_email_outbox_broadcast",
+            "broadcast_id",
+            "state",
+            postgresql_where=text("broadcast_id IS NOT NULL"),
+        ),
         # The per-recipient cap's count (`app.abuse.recipient_cap`).
         Index(
             "ix_email_outbox_recipient_public",
@@ -122,6 +134,10 @@ class OutboxMessage(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     calendar_method: Mapped[str | None] = mapped_column(String(8))
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    # For a broadcast, its subject and body (shared by its rows).
+    broadcast_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE")
+    )
     # The manage link's token in clear, for the message's link; set to NULL once
     # the row is sent or failed, so the secret does not outlive its sending.
     manage_token: Mapped[str | None] = mapped_column(Text)
@@ -196,3 +212,33 @@ class ScheduledJob(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     progress: Mapped[int | None] = mapped_column(BigInteger)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    """An organiser's message to an event's registrants matching the list's filters.
+
+    Its outbox rows (kind `broadcast`) are queued with it, one per registrant; the
+    worker renders each from this text in the frame of the registrant's language.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        # The history, newest first; and the repeat check (same text and filters, lately).
+        Index("ix_broadcasts_event_created", "event_id", "created_at"),
+        Index("ix_broadcasts_event_fingerprint", "event_id", "fingerprint", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # The sender's e-mail is copied, as in the audit log, should the account go.
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL")
+    )
+    sent_by: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # SHA-256 of subject, body and filters: the same message to the same people.
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
