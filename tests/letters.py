@@ -10,6 +10,7 @@ from app.mail.compose import CalendarFile, Letter, compose
 from app.mail.invitations.letters import compose_invitation
 from app.models import (
     INVITATION_KINDS,
+    Broadcast,
     Event,
     Invitation,
     InvitationStatus,
@@ -21,6 +22,10 @@ from app.models import (
 from tests.fixtures.factories import event_fields
 
 TICKET_CODE = "T1ck3tC0de_-" + "x" * 31
+BROADCAST = Broadcast(
+    subject="Room change",
+    body="We now meet in Conference Room 4.\nThe entrance is unchanged.\n\nSee you there.",
+)
 
 
 def unsaved_event(**overrides: Any) -> Event:
@@ -91,6 +96,7 @@ def letter(kind: MailKind, lang: str, door: dict[str, Any]) -> EmailMessage:
             if status == RegistrationStatus.confirmed
             else None,
             ticket_code=TICKET_CODE if status == RegistrationStatus.confirmed else None,
+            broadcast=BROADCAST if kind == MailKind.broadcast else None,
         ),
         sender="Side-event registration <noreply@rsvp.test>",
         message_id=f"<{uuid.uuid4()}@rsvp.test>",

@@ -87,6 +87,14 @@ ENDPOINTS = [
         "owner",
         body={"respond_by": "2013-09-30T12:00:00+00:00"},
     ),
+    Endpoint(
+        "POST",
+        "/api/admin/events/side-event/messages",
+        "owner",
+        success=201,
+        body={"subject": "Room change", "body": "We meet in Room 4.", "status": ["confirmed"]},
+    ),
+    Endpoint("GET", "/api/admin/events/side-event/messages", "viewer"),
 ]
 
 
@@ -135,6 +143,7 @@ CHANGEABLE = [
     "audit_entries",
     "manage_tokens",
     "invitations",
+    "broadcasts",
 ]
 
 
