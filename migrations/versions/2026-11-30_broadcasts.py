@@ -1,7 +1,7 @@
 """Organisers' broadcasts: their text and filters, and the outbox rows that carry them.
 
-Revision ID: 0016_broadcasts
-Revises: 0015_substitutes
+Revision ID: 0017_broadcasts
+Revises: 0016_schedule_and_offers
 Create Date: 2026-11-30 23:30:00+00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0016_broadcasts"
-down_revision: str | None = "0015_substitutes"
+revision: str = "0017_broadcasts"
+down_revision: str | None = "0016_schedule_and_offers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,6 +35,9 @@ KINDS = (
     "substitute_waitlisted",
     "substitute_pending_approval",
     "seat_passed_on",
+    "reminder",
+    "offer",
+    "offer_lapsed",
 )
 
 
