@@ -51,6 +51,7 @@ from app.registrations import public_router as registrations_public_router
 from app.substitutions import router as substitutions_router
 from app.web import pages, substitute_pages
 from app.web.rendering import STATIC_DIR, form_guard
+from app.web.rsvp import pages as rsvp_pages
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(dashboard_overview.router)
     app.include_router(dashboard_records.router)
     # The pages' routers: their refusals made by middleware are pages too.
-    app.state.page_routers = (pages.router, substitute_pages.router)
+    app.state.page_routers = (pages.router, substitute_pages.router, rsvp_pages.router)
     for page_router in app.state.page_routers:
         app.include_router(page_router)
     app.mount(DASHBOARD_STATIC_PATH, StaticFiles(directory=DASHBOARD_STATIC_DIR), name="dashboard")

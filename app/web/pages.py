@@ -158,6 +158,11 @@ DONE_MESSAGES = {
     "offer-declined": N_(
         "You have declined the place; it goes to the next person on the waitlist."
     ),
+    "guest-removed": N_("Your guest has been removed, and their place freed."),
+    "accepted": N_(
+        "Thank you for accepting the invitation. We have e-mailed you the link to this page: "
+        "keep it to change or cancel your registration."
+    ),
 }
 
 
@@ -170,6 +175,8 @@ def onward(request: Request, *, known: bool = True) -> tuple[str, str]:
     """
     lang = f"?lang={page_language(request).value}"
     params = request.path_params if known else {}
+    if params.get("token") and request.url.path.startswith("/i/"):
+        return f"/i/{params['token']}{lang}", N_("Back to your invitation")
     if params.get("token"):
         return f"/r/{params['token']}{lang}", N_("Back to your registration")
     slug = params.get("slug") or request.app.state.settings.default_event_slug
@@ -515,6 +522,8 @@ async def manage_page(
         "manage.html",
         token=token,
         done=DONE_MESSAGES.get(done or ""),
+        # An invitee's named guests (none for others, at no cost).
+        companions=await registrations.companions_of(session, registration),
         **_registration_view(page, registration),
     )
 

@@ -1,0 +1,1 @@
+"""The invitee's RSVP pages (`/i/{token}`): the invitation, accept, decline, delegate."""
