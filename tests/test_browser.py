@@ -518,3 +518,116 @@ def test_the_confirmation_e_mail_shows_its_ticket_and_is_photographed(
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=screenshot(f"email-confirmed-{lang}-{width}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+# The invitee's RSVP pages: accept, decline and delegate, in English and Arabic.
+
+
+def invitation_path(page: Page, live_site: LiveSite, **fields: Any) -> str:
+    """A new invitation to the side-event, made through the organisers' API: its /i/ path."""
+    body = {
+        "email": f"mayor-{uuid.uuid4().hex[:8]}@example.org",
+        "given_name": "Ada",
+        "family_name": "Colau",
+        "organisation": "City of Barcelona",
+        "affiliation_type": "local_government",
+        "message": "We would be honoured by your presence.\nThe Mayor of Cuenca speaks too.",
+    }
+    response = page.request.post(
+        "/api/admin/events/side-event/invitations",
+        data=body | fields,
+        headers=live_site.admin_headers,
+    )
+    assert response.status == 201, response.text()
+    return "/i/" + str(response.json()["rsvp_url"]).rsplit("/", 1)[1]
+
+
+def open_invitation(page: Page, path: str, lang: str) -> None:
+    page.goto(f"{path}?lang={lang}")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_accept_an_invitation_with_a_guest(page: Page, live_site: LiveSite, lang: str) -> None:
+    _ = gettext(lang)
+    path = invitation_path(page, live_site, companions_allowed=2)
+    open_invitation(page, path, lang)
+    expect(page.locator("h1")).to_have_text(_("Your invitation"))
+    expect(page.locator("#organisers-note")).to_contain_text("We would be honoured")
+    expect(page.locator("#given_name")).to_have_value("Ada")
+    expect(page.locator("input[name=email]")).to_have_count(0)
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-invitation-{lang}-1280.png"), full_page=True)
+
+    # A guest named only in part: the summary takes the focus and names the field.
+    page.fill("#companion_1_given_name", "Pau")
+    page.get_by_role("button", name=_("Accept the invitation")).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a[href='#companion_1_family_name']")).to_have_text(
+        _("Enter your guest’s family name")
+    )
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-errors-{lang}-1280.png"), full_page=True)
+
+    page.fill("#companion_1_family_name", "Serra")
+    page.check("#companion_1_has_un_grounds_pass-no")
+    page.check("#has_un_grounds_pass-no")
+    page.check("#consent")
+    page.get_by_role("button", name=_("Accept the invitation")).click()
+    expect(page).to_have_url(re.compile(r"/r/[^/?]+\?done=accepted$"))
+    expect(page.locator("#status h1")).to_have_text(_("Your place is confirmed"))
+    expect(page.locator("#guests")).to_contain_text("Pau Serra")
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-accepted-{lang}-1280.png"), full_page=True)
+
+    # The guest is removed from the manage page, without JavaScript.
+    page.get_by_role("button", name=_("Remove %(name)s") % {"name": "Pau Serra"}).click()
+    expect(page.locator("[role=status]")).to_have_text(
+        _("Your guest has been removed, and their place freed.")
+    )
+    expect(page.locator("#guests")).to_contain_text(_("removed"))
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_decline_an_invitation_with_a_note(page: Page, live_site: LiveSite, lang: str) -> None:
+    _ = gettext(lang)
+    path = invitation_path(page, live_site)
+    open_invitation(page, path, lang)
+    page.locator(f"a[href='{path}/decline']").click()
+    expect(page.locator("h1")).to_have_text(_("Decline the invitation"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-decline-{lang}-1280.png"), full_page=True)
+    page.fill("#note", "Travelling that week; our deputy mayor could come.")
+    page.get_by_role("button", name=_("Decline the invitation")).click()
+
+    expect(page).to_have_url(re.compile(r"\?done=declined$"))
+    heading = page.locator("#status h1")
+    expect(heading).to_have_text(_("You have declined this invitation"))
+    expect(heading).to_be_focused()
+    expect(page.locator("#contact a[href='mailto:sideevent@jmdi.example']")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-declined-{lang}-1280.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_send_a_delegate_in_ones_place(page: Page, live_site: LiveSite, lang: str) -> None:
+    _ = gettext(lang)
+    path = invitation_path(page, live_site)
+    open_invitation(page, path, lang)
+    page.locator(f"a[href='{path}/delegate']").click()
+    expect(page.locator("h1")).to_have_text(_("Send someone in your place"))
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-delegate-{lang}-1280.png"), full_page=True)
+
+    page.fill("#email", f"deputy-{uuid.uuid4().hex[:8]}@example.org")
+    page.fill("#given_name", "Jordi")
+    page.fill("#family_name", "Martí")
+    page.get_by_role("button", name=_("Send them the invitation")).click()
+
+    expect(page).to_have_url(re.compile(r"\?done=delegated$"))
+    expect(page.locator("#status h1")).to_have_text(_("You have passed this invitation on"))
+    expect(page.locator("#status")).to_contain_text("Jordi Martí")
+    assert_accessible(page)
+    page.screenshot(path=screenshot(f"rsvp-delegated-{lang}-1280.png"), full_page=True)

@@ -54,7 +54,7 @@ async def test_the_invitation_shows_the_event_the_note_the_deadline_and_a_prefil
     page = parse((await client.get(path)).text)
     assert page.one("h1").text == "Your invitation"
     assert "Local Government" in page.one("h2", lang="en").text
-    assert page.one("p", id="note").text == "We would be honoured by your presence."
+    assert page.one("p", id="organisers-note").text == "We would be honoured by your presence."
     # The deadline (the event's start), in the event's time zone.
     assert page.one("dd", id="deadline").text == (
         "Friday, 4 October 2013, 13:15 (Eastern Daylight Time)"
