@@ -16,6 +16,8 @@ from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
 from app.dashboard.overview import page as dashboard_overview
+from app.dashboard.desk import pages as dashboard_desk
+from app.dashboard.registrations import pages as dashboard_registrations
 from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
 from app.dashboard.rendering import STATIC_PATH as DASHBOARD_STATIC_PATH
 from app.events import router as events_router
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(invitations_admin_router.router)
     app.include_router(dashboard_overview.router)
     app.include_router(dashboard_records.router)
+    app.include_router(dashboard_registrations.router)
+    app.include_router(dashboard_desk.router)
     # The pages' routers: their refusals made by middleware are pages too.
     app.state.page_routers = (pages.router, substitute_pages.router, rsvp_pages.router)
     for page_router in app.state.page_routers:

@@ -70,7 +70,8 @@ def _server_ms(response: httpx.Response) -> float | None:
 
 
 def time_read(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
-    """`read` timed one request at a time, after a warm-up."""
+    """`read.path` one request at a time after a warm-up, `config.reads_requests` times
+    (or `config.reads_seconds`, whichever comes first)."""
     for _ in range(WARMUP):
         client.get(read.path)
     client_ms: list[float] = []

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dashboard, export_csv, mail, reads, signup
+from bench import dashboard, dashboard_table, export_csv, mail, reads, signup
 from bench.config import BenchConfig
 from bench.servers import BenchRun
 
@@ -23,6 +23,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "mail": Benchmark(mail.run, "how fast `rsvp worker` drains a backlog to a local SMTP server"),
     "dashboard": Benchmark(
         dashboard.run, "organiser dashboard pages' render time at 100k (overview < 100 ms)"
+    ),
+    "table": Benchmark(
+        dashboard_table.run, "the dashboard's registrations table at 100k vs the API's list"
     ),
 }
 

@@ -95,6 +95,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+async def entries_about(
+    session: AsyncSession, *, target_type: str, target_id: object
+) -> list[AuditEntry]:
+    """Every entry about one thing (a registration's trail), oldest first: through the
+    index on the target, so it costs the same however long the whole log grows."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == str(target_id))
+        .order_by(AuditEntry.id)
+    )
+    return list(await session.scalars(query))
+
+
 async def list_audit_entries(
     session: AsyncSession, *, limit: int, cursor: str | None, event_id: int | None = None
 ) -> KeysetPage[AuditEntry]:

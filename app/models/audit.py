@@ -12,7 +12,11 @@ class AuditEntry(Base):
     """One organiser change: who, what, when, and the changed values before and after."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_created", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_audit_entries_created", "created_at", "id"),
+        # A registration's trail on its detail page, without reading the whole log.
+        Index("ix_audit_entries_target", "target_type", "target_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # The e-mail is copied so the entry still says who, should the account go.

@@ -1,0 +1,1 @@
+"""The check-in desk: scans, find-by-name, the running count."""

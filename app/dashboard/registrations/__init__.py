@@ -1,0 +1,1 @@
+"""The registrations table, a registration's page, and the actions on them."""
