@@ -15,8 +15,8 @@ from app.broadcasts import router as broadcasts_router
 from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
-from app.dashboard.overview import page as dashboard_overview
 from app.dashboard.desk import pages as dashboard_desk
+from app.dashboard.overview import page as dashboard_overview
 from app.dashboard.registrations import pages as dashboard_registrations
 from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
 from app.dashboard.rendering import STATIC_PATH as DASHBOARD_STATIC_PATH

@@ -15,38 +15,22 @@ import re
 import httpx
 
 from bench.config import BenchConfig
+from bench.dashboard import sign_in
 from bench.prefill import prefill
 from bench.reads import Read, Timing, time_read
-from bench.servers import EVENT_SLUG, ORGANISER_EMAIL, BenchRun
+from bench.servers import EVENT_SLUG, BenchRun
 from bench.tables import Target, ms, progress, table, targets_table
 
 TARGET_MS = 100.0
 _API = f"/api/admin/events/{EVENT_SLUG}/registrations"
 _TABLE = f"/admin/events/{EVENT_SLUG}/registrations"
 _DESK = f"/admin/events/{EVENT_SLUG}/desk"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 QUERIES = (
     ("first page of 50", ""),
     ("search, a family name (q=garc, 3% of rows)", "q=garc"),
     ("filtered (confirmed, academia, KE)", "status=confirmed&affiliation_type=academia&country=KE"),
 )
 _LINK = re.compile(r'<a rel="(next|prev)" href="([^"]+)"')
-
-
-def _sign_in(client: httpx.Client, bench: BenchRun) -> None:
-    """Signs the bench's owner in through the sign-in form: `client` holds the session."""
-    form = client.get("/admin/sign-in")
-    token = _CSRF.search(form.text)
-    assert token, "no CSRF token on the sign-in form"
-    signed = client.post(
-        "/admin/sign-in",
-        data={
-            "csrf_token": token.group(1),
-            "email": ORGANISER_EMAIL,
-            "password": bench.organiser_password,
-        },
-    )
-    assert signed.status_code == 303, f"sign-in answered {signed.status_code}"
 
 
 def _link(client: httpx.Client, path: str, rel: str) -> str:
@@ -64,7 +48,7 @@ def measure(bench: BenchRun, config: BenchConfig) -> list[Timing]:
             httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as api,
             httpx.Client(base_url=server.base_url, timeout=60) as browser,
         ):
-            _sign_in(browser, bench)
+            sign_in(browser, bench.organiser_password)
             someone = api.get(_API, params={"limit": 1}).json()["items"][0]["id"]
             second_page = _link(browser, _TABLE, "next")
             back_to_first = _link(browser, second_page, "prev")

@@ -3,24 +3,17 @@
 Marked for the catalogs here (`N_`), translated where they are shown.
 """
 
-from app.models import DeliveryState, RegistrationStatus
+from app.dashboard.overview.figures import STATUS_LABELS
+from app.models import DeliveryState
 from app.registrations.transitions import Action, Stage
 from app.web.i18n import N_
 
+# The statuses' words are the overview's (one set for the dashboard); a registration's
+# stage adds "checked in", a confirmed one that has arrived.
 STAGE_LABELS: dict[Stage, str] = {
-    Stage.pending_verification: N_("Awaiting e-mail confirmation"),
-    Stage.pending_approval: N_("Awaiting approval"),
-    Stage.waitlisted: N_("Waitlisted"),
-    Stage.confirmed: N_("Confirmed"),
-    Stage.checked_in: N_("Checked in"),
-    Stage.declined: N_("Declined"),
-    Stage.cancelled: N_("Cancelled"),
-}
+    Stage(status.value): label for status, label in STATUS_LABELS.items()
+} | {Stage.checked_in: N_("Checked in")}
 WAITLIST_POSITION = N_("Waitlisted (number %(position)s)")
-# The filter's choices: statuses, as the API names them.
-STATUS_LABELS: dict[RegistrationStatus, str] = {
-    status: STAGE_LABELS[Stage(status.value)] for status in RegistrationStatus
-}
 
 ACTION_LABELS: dict[Action, str] = {
     Action.approve: N_("Approve"),
