@@ -263,6 +263,29 @@ def check_in_at_the_desk(page: Page, cast: Cast, role: str, lang: str) -> None:
     page.screenshot(path=screenshot(f"dashboard-desk-{lang}-1280.png"), full_page=True)
 
 
+def overview_with_charts(page: Page, lang: str) -> None:
+    """The event's overview: its five charts drawn (SVG images) and visible."""
+    page.goto(ADMIN)
+    charts = page.locator("svg[role=img]")
+    expect(charts).to_have_count(5)
+    for chart in charts.all():
+        expect(chart).to_be_visible()
+    check_page(page, lang)
+
+
+def export(page: Page, cast: Cast, lang: str) -> None:
+    """The exports page: the attendee CSV downloads, the cast's guests in it."""
+    page.goto(f"{ADMIN}/exports")
+    check_page(page, lang)
+    with page.expect_download() as download:
+        page.locator("form[action$='/exports/registrations.csv'] button[type=submit]").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    csv_text = download.value.path().read_text(encoding="utf-8-sig")
+    for guest in cast.guests:
+        given, family = guest.name.split(" ", 1)
+        assert any(given in row and family in row for row in csv_text.splitlines()[1:])
+
+
 def sign_out(page: Page, lang: str) -> None:
     page.locator("form[action='/admin/sign-out'] button").click()
     expect(page).to_have_url(re.compile(r"/admin(/sign-in)?(\?.*)?$"))
@@ -279,9 +302,11 @@ def test_each_role_through_the_dashboard(
 ) -> None:
     cast = dashboard_site.casts[f"{role}-{lang}"]
     sign_in(page, cast, lang)
+    overview_with_charts(page, lang)
     filter_and_search(page, cast, lang)
     approve(page, cast, role, lang)
     check_in_at_the_desk(page, cast, role, lang)
+    export(page, cast, lang)
     sign_out(page, lang)
 
 
