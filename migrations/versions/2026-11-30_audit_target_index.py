@@ -3,8 +3,8 @@
 The dashboard's registration page lists the entries about one registration; without
 the index that read scans the whole log, which grows with every check-in.
 
-Revision ID: 0016_audit_target
-Revises: 0015_substitutes
+Revision ID: 0018_audit_target
+Revises: 0017_broadcasts
 Create Date: 2026-11-30 23:00:00+00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_audit_target"
-down_revision: str | None = "0015_substitutes"
+revision: str = "0018_audit_target"
+down_revision: str | None = "0017_broadcasts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
