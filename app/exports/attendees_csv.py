@@ -1,7 +1,5 @@
-"""The attendee CSV: made by PostgreSQL, streamed from a server-side cursor, Excel-safe."""
+"""The attendee CSV: PostgreSQL's own `COPY` of one statement, streamed, Excel-safe."""
 
-import csv
-import io
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -17,12 +15,12 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.exports.cells import neutralise
+from app.exports.cells import neutralise, neutralised
+from app.exports.copy_stream import copy_out, crlf_rows
 from app.models import Event, Registration, RegistrationStatus
 from app.registrations.filters import RegistrationFilters, apply_filters
 from app.registrations.schemas import RegistrationRead
@@ -31,7 +29,6 @@ from app.registrations.schemas import RegistrationRead
 # fields, named as in the API.
 COLUMNS: tuple[str, ...] = tuple(RegistrationRead.model_fields)
 _TIMES = frozenset({"checked_in_at", "created_at", "updated_at", "offer_expires_at"})
-_BATCH = 1000
 
 
 class CsvDialect(StrEnum):
@@ -76,30 +73,39 @@ def _cell(name: str, positions: Subquery) -> ColumnElement[Any]:
         )
     if name == "has_un_grounds_pass":
         return case((column, "true"), else_="false")
+    if name in _FREE_TEXT:
+        return neutralised(column)
     return cast(column, String)
 
 
-# Only text holding one of these can be changed by `neutralise`.
-_TRIGGER_CHARACTERS = "[-=+@\t\r]"
+# Text typed by people, which may hold a formula; the other cells are made by the
+# service (ids, codes, enums, times, numbers) and cannot start with a trigger.
+_FREE_TEXT = frozenset(
+    {"email", "given_name", "family_name", "organisation", "job_title", "accessibility_needs"}
+)
 
 
-def _text_columns(columns: Sequence[str]) -> list[int]:
-    """Where the cells `neutralise` may change are: text from people."""
-    formatted = _TIMES | {"has_un_grounds_pass", "waitlist_position", "event_slug"}
-    return [i for i, name in enumerate(columns) if name not in formatted]
+def _empty_as_csv_writes_it(cell: ColumnElement[Any], *, alone: bool) -> ColumnElement[Any]:
+    """`COPY` quotes an empty text ("") and leaves NULL bare; Python's csv writer (the
+    file's format before `COPY`, which readers rely on) leaves both bare, but quotes
+    the only cell of a row so that the row is not a blank line."""
+    return func.coalesce(cell, "") if alone else func.nullif(cell, "")
 
 
 def export_query(event: Event, filters: RegistrationFilters, columns: Sequence[str]) -> Select[Any]:
-    """One statement yielding the CSV's rows as text cells, in sign-up order, each with a
-    last column saying whether its text may need neutralising."""
+    """One statement yielding the CSV's rows as text cells, named as the columns, in
+    sign-up order, formula-safe."""
     positions = waitlist_positions(event)
     slug = literal(neutralise(event.slug), String)
-    cells = [slug if name == "event_slug" else _cell(name, positions) for name in columns]
-    # Last, whether any of the row's text needs neutralising (most rows: no).
-    risky = [cells[i].regexp_match(_TRIGGER_CHARACTERS) for i in _text_columns(columns)]
-    flag = func.coalesce(or_(*risky), False) if risky else literal(False)
+    alone = len(columns) == 1
+    cells = [
+        _empty_as_csv_writes_it(
+            slug if name == "event_slug" else _cell(name, positions), alone=alone
+        ).label(name)
+        for name in columns
+    ]
     query = apply_filters(
-        select(*cells, flag)
+        select(*cells)
         .select_from(Registration)
         .where(Registration.event_id == event.id)
         .order_by(Registration.signup_seq),
@@ -118,48 +124,26 @@ async def stream_csv(
     columns: Sequence[str],
     dialect: CsvDialect = CsvDialect.excel,
 ) -> AsyncIterator[bytes]:
-    """Yield the CSV in chunks of about a thousand rows; memory stays flat.
+    """Yield the CSV as PostgreSQL's `COPY ... TO STDOUT (FORMAT csv, HEADER)` sends it;
+    memory stays flat (a slow reader holds the copy back).
 
-    One tight pass: PostgreSQL filters, picks the columns and formats every cell
-    (times in the event's time zone with their offset, true/false, positions),
-    and a server-side cursor hands the rows to the C csv writer as they are. Only
-    a row whose text holds a formula character goes through `neutralise` (the
-    one rule, in Python), cell by cell.
+    PostgreSQL filters, picks the columns and formats every cell (times in the
+    event's time zone with their offset, true/false, positions, the formula rule);
+    Python only adds the byte-order mark and turns the rows' line ends into CRLF.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    header = buffer.getvalue()
-    yield (("\ufeff" if dialect == CsvDialect.excel else "") + header).encode()
-
+    if dialect == CsvDialect.excel:
+        yield "\ufeff".encode()
     # Through the session first: that begins its transaction on the connection, which
-    # the time zone setting (local to it) and the driver's cursor both need.
+    # the time zone setting (local to it) and the copy both need.
     await session.execute(select(func.set_config("TimeZone", event.timezone, True)))
     connection = await (await session.connection()).get_raw_connection()
-    driver: Any = connection.driver_connection
     sql = str(
         export_query(event, filters, columns).compile(
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
         )
     )
-    text_columns = _text_columns(columns)
-    width = len(columns)
-
-    def safe(row: Any) -> Any:
-        if not row[width]:
-            return row[:width]
-        cells = list(row[:width])
-        for i in text_columns:
-            if cells[i] is not None:
-                cells[i] = neutralise(cells[i])
-        return cells
-
-    cursor = await driver.cursor(sql)
-    while rows := await cursor.fetch(_BATCH):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(map(safe, rows))
-        yield buffer.getvalue().encode()
+    async for chunk in crlf_rows(copy_out(connection.driver_connection, sql)):
+        yield chunk
 
 
 def waitlist_positions(event: Event) -> Subquery:

@@ -13,18 +13,27 @@ start, a `,`, a `;`, a tab or a line break (spaces in between allowed), a `'`
 goes before it.
 
 One exception keeps typed numbers readable: a piece that is an optional
-leading `+` or `-` followed only by digits, spaces and `( ) . / -`, with at
-least one digit (a phone number such as `+1 212 963 1234`, or `-5`), cannot
-call a function or reach another cell, so it is left as it is.
+leading `+` or `-` followed only by digits 0-9, spaces and `( ) . / -`, with
+at least one digit (a phone number such as `+1 212 963 1234`, or `-5`),
+cannot call a function or reach another cell, so it is left as it is.
+
+The rule exists twice, meaning the same: `neutralise` (Python, the reference,
+for single values) and `neutralised` (an SQL expression, so the CSV export can
+be PostgreSQL's own `COPY`). Both count only ASCII digits and spaces, as
+PostgreSQL's regular expressions would not agree with Python's on others;
+`tests/test_export_csv.py` checks that they give the same text.
 """
 
 import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Where a spreadsheet may start a new cell: the separators of any locale, and a line
 # break (inside quotes in our file, but not every reader honours them).
 _SEPARATOR = re.compile(r"([,;\t\r\n])")
-_NUMBER_LIKE = re.compile(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*")
+_NUMBER_LIKE = re.compile(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*", re.ASCII)
 
 
 def _inert(piece: str) -> str:
@@ -41,3 +50,28 @@ def neutralise(value: str) -> str:
     if safe.startswith(("\t", "\r")) and not _NUMBER_LIKE.fullmatch(value):
         return "'" + safe
     return safe
+
+
+# The same rule as PostgreSQL regular expressions (AREs; `$` is the end of the text).
+_SQL_SEPARATOR = r"[,;\t\r\n]"
+_SQL_NUMBER_PIECE = r"[+-]?[0-9 \f\v()./-]*[0-9][0-9 \f\v()./-]*"  # no separator inside
+_SQL_NUMBER_VALUE = r"^[+-]?[0-9 \t\n\r\f\v()./-]*[0-9][0-9 \t\n\r\f\v()./-]*$"
+# A value this does not match is left as it is (most values: one cheap test).
+_SQL_AT_RISK = rf"(^|{_SQL_SEPARATOR}) *[-=+@]|^[\t\r]"
+# The start of a piece (after its spaces) holding a trigger, unless the piece is a number.
+_SQL_PIECE_AT_RISK = (
+    rf"(^|{_SQL_SEPARATOR})( *)(?=[-=+@])(?!{_SQL_NUMBER_PIECE}({_SQL_SEPARATOR}|$))"
+)
+
+
+def neutralised(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`neutralise(value)`, computed by PostgreSQL (NULL stays NULL)."""
+    pieces = func.regexp_replace(value, literal(_SQL_PIECE_AT_RISK), literal("\\1\\2'"), "g")
+    return case(
+        (~value.regexp_match(_SQL_AT_RISK), value),
+        (
+            value.regexp_match(r"^[\t\r]") & ~value.regexp_match(_SQL_NUMBER_VALUE),
+            literal("'") + pieces,
+        ),
+        else_=pieces,
+    )

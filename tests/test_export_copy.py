@@ -1,0 +1,113 @@
+"""The attendee CSV as PostgreSQL's COPY: the formula rule in SQL means what `neutralise`
+means, rows end in CRLF while line breaks inside values stay, and the file read
+through the endpoint holds no formula whichever separator a spreadsheet splits on."""
+
+import csv
+import io
+import random
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import ARRAY, Text, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.exports.cells import neutralise, neutralised
+from app.exports.copy_stream import crlf_rows
+from tests.fixtures.app import Signup
+from tests.fixtures.factories import AuthHeaders
+
+CSV_PATH = "/api/admin/events/side-event/registrations.csv"
+
+# Values the rule must treat with care: triggers after every separator, numbers, and
+# digits and spaces that only Unicode (not the rule) counts as such.
+CORNERS = [
+    "", " ", "=1+1", " =1", "+A1", "-", "-5", "+1 212 963 1234", "(212) 963-1234",
+    "@user", "\tx", "\rx", "\t5", "\t=1", "a\n=1", ";=1+1", "Mairie;=1+1", "a, -b",
+    "x\t@y", "Tel, +1 212 963 1234", "Rue 5; 75001 Paris", "x;;+cmd|' /C calc'!A0",
+    "Ville, =1+1; @x", "-٥", "+1\xa02", "- 5", "5-", "+", "a@b.org", "Ñúñez-Çelik",
+    "1\f2", "-1\v", "=", ",", "\n", "\r\n-2", "'=1", "a,,=b", "-(1)/2.3",
+]  # fmt: skip
+ALPHABET = " ,;\t\r\n=+-@'0123456789()./aZ\f\v٥\xa0\"é"
+
+
+def random_values(count: int) -> list[str]:
+    chance = random.Random(11)
+    return ["".join(chance.choices(ALPHABET, k=chance.randint(0, 8))) for _ in range(count)]
+
+
+async def test_the_sql_rule_gives_the_same_text_as_neutralise(session: AsyncSession) -> None:
+    values = CORNERS + random_values(3000)
+    value = func.unnest(cast(values, ARRAY(Text))).table_valued("value").render_derived().c.value
+    rows = (await session.execute(select(value, neutralised(value)))).all()
+    assert [(given, safe) for given, safe in rows if safe != neutralise(given)] == []
+    assert len(rows) == len(values)
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+@pytest.mark.parametrize("cut", range(1, 24))
+async def test_rows_end_in_crlf_and_line_breaks_in_values_stay_wherever_chunks_split(
+    cut: int,
+) -> None:
+    data = b'a,"x\ny",b\n"say ""hi""\n",c\n'
+    out = b"".join([chunk async for chunk in crlf_rows(_chunks(data[:cut], data[cut:]))])
+    assert out == b'a,"x\ny",b\r\n"say ""hi""\n",c\r\n'
+
+
+def _formula_cells(data: bytes, delimiter: str) -> list[str]:
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell.lstrip(" ").startswith(("=", "+", "-", "@"))
+        and not re.fullmatch(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*", cell.strip(), re.ASCII)
+    ]
+
+
+async def test_formula_payloads_come_out_inert_through_the_endpoint(
+    event: object, signup: Signup, client: httpx.AsyncClient, auth_headers: AuthHeaders
+) -> None:
+    payload = 'Mairie;=HYPERLINK("http://example.invalid","x")'
+    await signup(
+        given_name="=1+1",
+        family_name="@SUM(1+1)",
+        organisation=payload,
+        job_title="-2+3",
+        accessibility_needs=f"{payload}\n+cmd|' /C calc'!A0",
+        email="delegate@example.org",
+    )
+    await signup(family_name="Plain", job_title=None)
+    response = await client.get(CSV_PATH, headers=await auth_headers("viewer"))
+    assert response.status_code == 200
+    for delimiter in (",", ";", "\t"):
+        assert _formula_cells(response.content, delimiter) == [], delimiter
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert [row["family_name"] for row in rows] == ["'@SUM(1+1)", "Plain"]
+    assert rows[0]["given_name"] == "'=1+1"
+    assert rows[0]["organisation"] == neutralise(payload)
+    assert rows[0]["accessibility_needs"] == f"{neutralise(payload)}\n'+cmd|' /C calc'!A0"
+    assert rows[1]["job_title"] == ""
+    # Every row ends in CRLF; the line break inside the value is still a bare LF.
+    assert response.content.count(b"\r\n") == 3
+    assert response.content.count(b"\n") == 4
+
+
+async def test_empty_cells_are_written_as_the_csv_writer_wrote_them(
+    event: object, signup: Signup, client: httpx.AsyncClient, auth_headers: AuthHeaders
+) -> None:
+    """Bare in a row of several cells; quoted when a row's only cell (not a blank line)."""
+    await signup(email="one@example.org", job_title=None)
+    headers = await auth_headers("viewer")
+    params = {"dialect": "rfc4180"}
+    several = await client.get(
+        CSV_PATH, params=params | {"columns": "email,job_title,checked_in_at"}, headers=headers
+    )
+    assert several.content == b"email,job_title,checked_in_at\r\none@example.org,,\r\n"
+    alone = await client.get(CSV_PATH, params=params | {"columns": "job_title"}, headers=headers)
+    assert alone.content == b'job_title\r\n""\r\n'
