@@ -61,15 +61,10 @@ def _cell(name: str, positions: Subquery) -> ColumnElement[Any]:
         return cast(positions.c.position, String)
     column: Any = getattr(Registration, name)
     if name in _TIMES:
-        # ISO 8601 in the session's time zone (the event's, set for the export).
-        fraction = case(
-            (func.extract("microseconds", column) % 1000000 != 0, func.to_char(column, ".US")),
-            else_="",
-        )
-        return (
-            func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS')
-            + fraction
-            + func.to_char(column, "TZH:TZM")
+        # ISO 8601 in the session's time zone (the event's, set for the export), with
+        # microseconds only when there are some; one to_char is the cheapest way.
+        return func.replace(
+            func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM'), ".000000", ""
         )
     if name == "has_un_grounds_pass":
         return case((column, "true"), else_="false")

@@ -27,7 +27,7 @@ PostgreSQL's regular expressions would not agree with Python's on others;
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal
+from sqlalchemy import ColumnElement, and_, case, func, literal
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Where a spreadsheet may start a new cell: the separators of any locale, and a line
@@ -67,7 +67,14 @@ _SQL_PIECE_AT_RISK = (
 def neutralised(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """`neutralise(value)`, computed by PostgreSQL (NULL stays NULL)."""
     pieces = func.regexp_replace(value, literal(_SQL_PIECE_AT_RISK), literal("\\1\\2'"), "g")
+    # Most values neither start with a trigger or a space nor hold a separator: a few
+    # byte searches say so, cheaper than the regular expressions (which copy the text).
+    plain = and_(
+        func.ascii(value).not_in([ord(c) for c in (*_TRIGGERS, " ")]),
+        *(func.strpos(value, separator) == 0 for separator in ",;\t\r\n"),
+    )
     return case(
+        (plain, value),
         (~value.regexp_match(_SQL_AT_RISK), value),
         (
             value.regexp_match(r"^[\t\r]") & ~value.regexp_match(_SQL_NUMBER_VALUE),
