@@ -5,7 +5,6 @@ through the endpoint holds no formula whichever separator a spreadsheet splits o
 import csv
 import io
 import random
-import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +16,7 @@ from app.exports.cells import neutralise, neutralised
 from app.exports.copy_stream import crlf_rows
 from tests.fixtures.app import Signup
 from tests.fixtures.factories import AuthHeaders
+from tests.test_export_csv import _formula_cells
 
 CSV_PATH = "/api/admin/events/side-event/registrations.csv"
 
@@ -57,17 +57,6 @@ async def test_rows_end_in_crlf_and_line_breaks_in_values_stay_wherever_chunks_s
     data = b'a,"x\ny",b\n"say ""hi""\n",c\n'
     out = b"".join([chunk async for chunk in crlf_rows(_chunks(data[:cut], data[cut:]))])
     assert out == b'a,"x\ny",b\r\n"say ""hi""\n",c\r\n'
-
-
-def _formula_cells(data: bytes, delimiter: str) -> list[str]:
-    rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
-    return [
-        cell
-        for row in rows
-        for cell in row
-        if cell.lstrip(" ").startswith(("=", "+", "-", "@"))
-        and not re.fullmatch(r"[+-]?[\d\s()./-]*\d[\d\s()./-]*", cell.strip(), re.ASCII)
-    ]
 
 
 async def test_formula_payloads_come_out_inert_through_the_endpoint(
