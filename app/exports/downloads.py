@@ -64,7 +64,8 @@ async def _stream(
     sessionmaker: async_sessionmaker[AsyncSession], event: Event, choice: CsvChoice
 ) -> AsyncIterator[bytes]:
     # Its own transaction: the request's has committed by the time the body streams.
-    # The rows come from one statement's cursor, so the file is one consistent snapshot.
+    # The rows come from one statement, PostgreSQL's COPY, so the file is one consistent
+    # snapshot; the audit entry (written in the request's transaction) is already durable.
     async with sessionmaker() as session, session.begin():
         async for chunk in stream_csv(
             session,
