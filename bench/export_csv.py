@@ -32,7 +32,7 @@ COLUMNS = (
     "id", "event_slug", "email", "given_name", "family_name", "organisation", "job_title",
     "affiliation_type", "country", "language", "has_un_grounds_pass", "accessibility_needs",
     "status", "waitlist_position", "checked_in_at", "created_at", "updated_at",
-    "invitation_id", "companion_of", "substitute_for",
+    "invitation_id", "companion_of", "substitute_for", "offer_expires_at",
 )  # fmt: skip
 
 
