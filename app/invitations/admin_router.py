@@ -24,7 +24,7 @@ from app.invitations.schemas import (
 )
 from app.invitations.service import Issued
 from app.invitations.transitions import TRANSITIONS, Move
-from app.kit.errors import COMMON, InvalidChange, error_responses
+from app.kit.errors import COMMON, InvalidChange, domain_validation_response, error_responses
 from app.kit.pagination import Cursor, Limit
 from app.models import Invitation, InvitationStatus, Organiser, OrganiserRole
 from app.organisers.dependencies import AUTH_ERRORS, CurrentOrganiser, Owner, Viewer
@@ -35,9 +35,17 @@ router = APIRouter(prefix="/api/admin/events/{slug}", tags=["organisers"], respo
 # Where the invitation lists are posted: their bodies may be larger than others'.
 IMPORT_PATH = re.compile(r"/api/admin/events/[^/]+/invitations")
 
-_ERRORS = AUTH_ERRORS | error_responses(
-    e404="`not_found`: unknown event or invitation",
-    e409="`invalid_transition`, `already_invited`, `already_registered`, `event_full`",
+_ERRORS = (
+    AUTH_ERRORS
+    | error_responses(
+        e404="`not_found`: unknown event or invitation",
+        e409="`invalid_transition`, `already_invited`, `already_registered`, `event_full`",
+    )
+    | domain_validation_response(
+        "`validation_error`: the body is not valid; for an import, `rows` names each bad "
+        "row by number and field, and nothing is created; for `extend`, a deadline not in "
+        "the future"
+    )
 )
 
 _BODY_DOC: dict[str, Any] = {

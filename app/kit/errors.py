@@ -304,6 +304,13 @@ def error_responses(**described: str) -> Responses:
     }
 
 
+def domain_validation_response(description: str) -> Responses:
+    """A 422 that is either FastAPI's (a list of errors) or the domain's own refusal
+    of a valid-looking body (`{"detail": str, "code", ...}`, e.g. the bad rows of
+    an import, or a deadline in the past)."""
+    return {422: {"model": ValidationErrorBody | ErrorBody, "description": description}}
+
+
 COMMON = error_responses(
     e400="`bad_request` (a body that does not parse), `invalid_input` (a value the "
     "database cannot hold) or `invalid_cursor`",
