@@ -443,10 +443,13 @@ async def test_the_recipient_cap_applies_to_the_substitutes_message(
     signup: Signup,
     client: httpx.AsyncClient,
     session: AsyncSession,
+    clock: FakeClock,
 ) -> None:
     app.state.settings = settings.model_copy(update={"mail_recipient_cap": 1})
     first = (await signup()).json()
     taken = (await substitute(client, first)).json()
+    # A minute on (within the cap's hour), so the two messages' times tell their order.
+    clock.advance(minutes=1)
     # The colleague's address has had its one publicly caused message this hour.
     second = (await signup(email="deputy@elsewhere.example")).json()
     again = (await client.post(f"/api/registrations/{token_of(taken)}/cancel")).json()
