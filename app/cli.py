@@ -294,12 +294,10 @@ def worker() -> None:
     """
     from app.invitations.expiry import EXPIRY
     from app.mail.worker import serve_worker
-    from app.privacy.housekeeping import due_work, housekeep
+    from app.privacy.housekeeping import HOUSEKEEPING, due_work
 
     settings = get_settings()
-    asyncio.run(
-        serve_worker(settings, chores=housekeep, periodic=[EXPIRY], duties=due_work(settings))
-    )
+    asyncio.run(serve_worker(settings, periodic=[HOUSEKEEPING, EXPIRY], duties=due_work(settings)))
 
 
 @cli.command()

@@ -47,7 +47,7 @@ from app.mail.transport import transport_for
 from app.mail.worker import run_worker
 from app.organisers import router as organisers_router
 from app.privacy import router as privacy_router
-from app.privacy.housekeeping import due_work, housekeep
+from app.privacy.housekeeping import HOUSEKEEPING, due_work
 from app.registrations import admin_router as registrations_admin_router
 from app.registrations import public_router as registrations_public_router
 from app.substitutions import router as substitutions_router
@@ -77,8 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 settings=settings,
                 clock=app.state.clock,
                 stop=stop_mail,
-                chores=housekeep,
-                periodic=[EXPIRY],
+                periodic=[HOUSEKEEPING, EXPIRY],
                 duties=due_work(settings),
             )
         )

@@ -151,3 +151,30 @@ async def test_without_held_seats_an_invitee_beyond_capacity_is_waitlisted(
     invitee = response.json()
     assert (invitee["status"], invitee["waitlist_position"]) == ("waitlisted", 1)
     assert invitee["companions"][0]["status"] == "waitlisted"
+
+
+async def test_an_invitee_bringing_guests_cannot_pass_the_place_on_until_they_are_removed(
+    client: httpx.AsyncClient, make_event: MakeEvent, invite: Invite
+) -> None:
+    """Guests are the invitee's to bring: left on a cancelled registration they would
+    hold seats for nobody's guests, so substitution waits until they are removed."""
+    await make_event(capacity=10)
+    invitee = await _accept_with_guests(client, invite)
+    substitute = f"/api/registrations/{_token(invitee)}/substitute"
+    body = accept_body(email="deputy@barcelona.example", given_name="Laia", family_name="Bonet")
+
+    refused = await client.post(substitute, json=body)
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "invalid_transition"
+    assert (await client.get(f"/api/registrations/{_token(invitee)}")).json()["status"] == (
+        "confirmed"
+    )
+    assert await seats_left(client) == 7
+    for guest in invitee["companions"]:
+        path = f"/api/registrations/{_token(invitee)}/companions/{guest['id']}/cancel"
+        assert (await client.post(path)).status_code == 200
+    passed = await client.post(substitute, json=body)
+    assert passed.status_code == 201, passed.text
+    assert passed.json()["substitute_for"] == invitee["id"]
+    assert await seats_left(client) == 9

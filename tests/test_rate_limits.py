@@ -15,7 +15,7 @@ from app.abuse.client_address import client_address
 from app.config import Limit, Settings, parse_limit, parse_limits, parse_networks
 from app.events.seed import seed_event
 from app.mail.transport import transport_for
-from app.mail.worker import run_worker
+from app.mail.worker import Periodic, run_worker
 from app.main import create_app
 from app.models import RateLimitHit, Registration
 from app.privacy.housekeeping import housekeep
@@ -242,7 +242,7 @@ async def test_the_e_mail_worker_runs_the_housekeeping(
         settings=settings,
         clock=clock,
         stop=stop,
-        chores=chores,
+        periodic=[Periodic(every_seconds=300.0, run=chores)],
     )
     assert done == [clock.now()]
     async with sessionmaker() as session:

@@ -26,7 +26,7 @@ EVENTS_PER_RUN = 100
 
 
 async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
-    """Expire every event's lapsed invitations (`app.mail.worker.Chores`); returns how many."""
+    """Expire every event's lapsed invitations (run by the worker as `EXPIRY`); returns how many."""
     async with sessionmaker() as session:
         slugs = list(
             await session.scalars(

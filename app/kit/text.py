@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from typing import Protocol
 
 _SPACES = re.compile(r"\s+")
 _CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -45,3 +46,16 @@ def organisation_key(organisation: str) -> str:
     """
     key = _SPACES.sub(" ", unicodedata.normalize("NFC", organisation).casefold()).strip()
     return key[:ORGANISATION_KEY_LENGTH]
+
+
+class Named(Protocol):
+    """A person as the service records them: a registrant, an invitee, a delegate."""
+
+    given_name: str
+    family_name: str
+
+
+def full_name(person: Named) -> str:
+    """Given name, then family name, as on the photo ID: how every message and page
+    names a person."""
+    return f"{person.given_name} {person.family_name}"

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from app.kit.text import full_name
 from app.mail.headers import ascii_domain, header_text
 from app.mail.i18n import event_time, mail_language, moment_in_zone, texts
 from app.models import Broadcast, MailKind, Registration, RegistrationStatus
@@ -89,10 +90,6 @@ class Letter:
             and self.ticket_code is not None
             and self.registration.status == RegistrationStatus.confirmed
         )
-
-
-def full_name(registration: Registration) -> str:
-    return f"{registration.given_name} {registration.family_name}"
 
 
 def letter_texts(

@@ -38,7 +38,6 @@ BATCH_SIZE = 20
 
 Chores = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[None]]
 """Upkeep the worker does now and then besides sending: given the sessionmaker and now."""
-CHORES_INTERVAL_SECONDS = 300.0
 
 Duties = Callable[[async_sessionmaker[AsyncSession], datetime], Awaitable[int]]
 """What the worker does at every poll besides sending, before it (due scheduled jobs,
@@ -47,9 +46,9 @@ lapsed offers: `app.privacy.housekeeping.due_work`); returns how much it did (0:
 
 @dataclass(frozen=True)
 class Periodic:
-    """A job the worker runs every `every_seconds` besides sending (such as expiring
-    invitations past their deadline), apart from the sending itself: its failure
-    is logged and does not stop the sending."""
+    """A job the worker runs every `every_seconds` besides sending (housekeeping,
+    expiring invitations past their deadline), apart from the sending itself: its
+    failure is logged and does not stop the sending."""
 
     every_seconds: float
     run: Chores
@@ -316,15 +315,13 @@ async def run_worker(
     settings: Settings,
     clock: Clock,
     stop: asyncio.Event,
-    chores: Chores | None = None,
     periodic: Sequence[Periodic] = (),
     duties: Duties | None = None,
 ) -> None:
     """Send until `stop` is set; between empty polls, wait `mail_poll_seconds`.
     At every poll, first do `duties` (what the scheduler has due, whose messages
-    are then sent in the same poll); every CHORES_INTERVAL_SECONDS, run `chores`
-    too (`app.privacy.housekeeping.housekeep`), and each `periodic` job at its own
-    interval (`app.invitations.expiry`).
+    are then sent in the same poll), and each `periodic` job at its own interval
+    (`app.privacy.housekeeping.HOUSEKEEPING`, `app.invitations.expiry.EXPIRY`).
 
     A poll that fails (the database unreachable or restarting) is logged in one line,
     and the worker tries again after an exponential back-off (`backoff_seconds`); it
@@ -333,7 +330,6 @@ async def run_worker(
     """
     log.info("e-mail worker started")
     failures = 0
-    chores_due = 0.0
     periodic_due = [0.0] * len(periodic)
     while not stop.is_set():
         for n, job in enumerate(periodic):
@@ -341,9 +337,6 @@ async def run_worker(
                 periodic_due[n] = time.monotonic() + job.every_seconds
                 await _run_periodic(job, sessionmaker, clock)
         try:
-            if chores is not None and time.monotonic() >= chores_due:
-                await chores(sessionmaker, clock.now())
-                chores_due = time.monotonic() + CHORES_INTERVAL_SECONDS
             done = await duties(sessionmaker, clock.now()) if duties is not None else 0
             claimed = await deliver_due(sessionmaker, transport, settings=settings, clock=clock)
         except Exception as exc:
@@ -389,7 +382,6 @@ async def _run_periodic(
 async def serve_worker(
     settings: Settings,
     *,
-    chores: Chores | None = None,
     periodic: Sequence[Periodic] = (),
     duties: Duties | None = None,
 ) -> None:
@@ -406,7 +398,6 @@ async def serve_worker(
             settings=settings,
             clock=SystemClock(),
             stop=stop,
-            chores=chores,
             periodic=periodic,
             duties=duties,
         )

@@ -1,6 +1,6 @@
 """What the e-mail worker does besides sending.
 
-- Chores, every few minutes (`housekeep`): deleting sign-ups whose e-mail
+- Chores, every few minutes (`housekeep`, run as `HOUSEKEEPING`): deleting sign-ups whose e-mail
   verification lapsed (personal data nobody confirmed), and rate-limit counters
   whose window has ended.
 - Duties, at every poll (`due_work`): the scheduler's due jobs (reminders, and
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.abuse import rates
 from app.config import Settings
-from app.mail.worker import Duties
+from app.mail.worker import Duties, Periodic
 from app.models import JobKind, ScheduledJob
 from app.privacy.verification import delete_lapsed
 from app.registrations.offers import lapse_due_offers
@@ -38,6 +38,9 @@ async def housekeep(sessionmaker: async_sessionmaker[AsyncSession], now: datetim
     if lapsed:
         log.info("housekeeping: deleted %d sign-ups whose verification lapsed", lapsed)
     log.debug("housekeeping: deleted %d ended rate-limit windows", counters)
+
+
+HOUSEKEEPING = Periodic(every_seconds=300.0, run=housekeep)
 
 
 def _retention(keep: timedelta) -> Handler:

@@ -167,7 +167,7 @@ _OFFER_ERRORS = error_responses(
 )
 
 
-async def _offer_answer(
+def _offer_answer(
     answered: Registration | Lapsed, *, token: str, settings: Settings, key: str
 ) -> RegistrantRead | JSONResponse:
     if isinstance(answered, Lapsed):
@@ -188,7 +188,7 @@ async def accept_offer(
 ) -> RegistrantRead | JSONResponse:
     """Take the seat offered from the waitlist (before `offer_expires_at`): confirmed."""
     answered = await offers.accept_offer(session, token=token, now=clock.now())
-    return await _offer_answer(answered, token=token, settings=settings, key=key)
+    return _offer_answer(answered, token=token, settings=settings, key=key)
 
 
 @router.post(
@@ -202,7 +202,7 @@ async def decline_offer(
 ) -> RegistrantRead | JSONResponse:
     """Turn the offered seat down: the registration ends and the next person is offered it."""
     answered = await offers.decline_offer(session, token=token, now=clock.now())
-    return await _offer_answer(answered, token=token, settings=settings, key=key)
+    return _offer_answer(answered, token=token, settings=settings, key=key)
 
 
 @router.get(

@@ -35,6 +35,7 @@ from app.mail import notifications
 from app.mail.manage_links import add_manage_token
 from app.models import UNIQUE_ACTIVE_SQL, Registration, RegistrationStatus
 from app.registrations.service import (
+    companions_of,
     ensure_self_cancellable,
     find_active_by_email,
     get_by_token,
@@ -69,8 +70,10 @@ async def substitute(
     """Pass the place of the registration that `token` opens to the colleague in `data`.
 
     409 `invalid_transition` unless the registration is active and not checked
-    in; 409 `already_registered` when the colleague's address already has an
-    active registration for the event (the registrant's own included).
+    in, or while it brings guests (an invitee's companions are theirs to bring:
+    removed first, they cannot be left on a cancelled registration); 409
+    `already_registered` when the colleague's address already has an active
+    registration for the event (the registrant's own included).
     """
     # Before the lock: the original (with its waitlist position, a count), the
     # duplicate look-up (one index probe), the new row's values and token.
@@ -78,6 +81,11 @@ async def substitute(
     if not before.is_active:
         raise InvalidTransition(f"This registration is {before.status} and can't be passed on.")
     ensure_self_cancellable(before)
+    if any(guest.is_active for guest in await companions_of(session, before)):
+        raise InvalidTransition(
+            "This registration brings guests: remove them from your registration's page"
+            " before passing your place on, or ask the organisers to invite your colleague."
+        )
     position = before.known_waitlist_position
     if await find_active_by_email(session, before.event, data.email) is not None:
         raise AlreadyRegistered(_DUPLICATE)

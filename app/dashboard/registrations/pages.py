@@ -30,6 +30,7 @@ from app.dashboard.when import moment_formatter
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
 from app.kit.errors import InvalidCursor, NotFound
+from app.kit.text import full_name
 from app.models import AffiliationType, Event, Organiser, Registration, RegistrationStatus
 from app.registrations import admin as registration_admin
 from app.registrations import transitions
@@ -96,10 +97,6 @@ async def _done_message(
     except (ValueError, NotFound):
         return None
     return action, full_name(registration)
-
-
-def full_name(registration: Registration) -> str:
-    return f"{registration.given_name} {registration.family_name}"
 
 
 @dataclass(frozen=True)

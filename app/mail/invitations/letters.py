@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.kit.db import session_settings
+from app.kit.text import full_name
 from app.mail.calendar import site_host
 from app.mail.compose import _SEVEN_BIT, _templates, _with_mail_link
 from app.mail.headers import ascii_domain, header_text
@@ -40,7 +41,7 @@ def invitation_texts(
     return texts(
         mail_language(language),
         kind,
-        name=f"{invitation.given_name} {invitation.family_name}",
+        name=full_name(invitation),
         title=event.title,
         organisers=", ".join(event.organisers),
         contact=event.contact_email or "",
@@ -118,7 +119,7 @@ def _other_party(
         MailKind.delegate_invitation: invitation.delegated_from,
     }.get(kind)
     other = invitations.get(other_id) if other_id is not None else None
-    return f"{other.given_name} {other.family_name}" if other is not None else ""
+    return full_name(other) if other is not None else ""
 
 
 def render_invitation(
@@ -192,7 +193,7 @@ def compose_invitation(
     message["Subject"] = header_text(text["subject"])
     message["From"] = sender
     local, _, domain = ascii_domain(invitation.email).rpartition("@")
-    name = header_text(f"{invitation.given_name} {invitation.family_name}")
+    name = header_text(full_name(invitation))
     message["To"] = Address(display_name=name, username=local, domain=domain)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"

@@ -24,6 +24,7 @@ from app.invitations import companions, reads
 from app.invitations import service as invitations
 from app.invitations.schemas import InviteeView
 from app.kit.errors import AlreadyInvited, AlreadyRegistered, AppError, InvalidChange
+from app.kit.text import full_name
 from app.models import Invitation, InvitationStatus
 from app.registrations.schemas import CONSENT_VERSION
 from app.web import i18n
@@ -131,7 +132,7 @@ async def _answered(
         "rsvp/answered.html",
         title=title,
         message_text=page.gettext(message) % {"deadline": context["deadline"]},
-        delegate=f"{delegate.given_name} {delegate.family_name}" if delegate else None,
+        delegate=full_name(delegate) if delegate else None,
         announce=done is not None,
         **context,
     )
