@@ -11,5 +11,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.mail",
     "tests.fixtures.dashboard",
+    "tests.fixtures.live_browser",
     "tests.fixtures.invitations",
 ]

@@ -7,9 +7,9 @@ Screenshots go to test-artifacts/screenshots/ for people to look at.
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from app.kit.db import create_engine, create_sessionmaker
 from app.models import Language, MailKind, Organiser, OrganiserRole
 from app.organisers.bearer import issue_token
 from app.web import i18n
-from tests.browser import assert_accessible, launched, screenshot
+from tests.browser import assert_accessible, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
 from tests.fixtures.live_server import serving
@@ -31,19 +31,6 @@ from tests.ticket_reading import decode_qr
 pytestmark = pytest.mark.slow
 
 FILL_TIME = 5  # seconds "spent" filling the form, on the server's fake clock
-
-
-@pytest.fixture(scope="module")
-def chromium(live_url: str) -> Iterator[Browser]:
-    # Depends on live_url so that the server (set up on the tests' asyncio loop) starts
-    # before Playwright's sync API takes over this thread's loop, and stops after it.
-    with launched() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
-def live_clock() -> FakeClock:
-    return FakeClock(datetime(2013, 9, 2, 14, 0, tzinfo=UTC))
 
 
 # What an attendee needs at the door, as the bundled event has it.
@@ -97,14 +84,6 @@ async def live_site(
 @pytest.fixture(scope="module")
 def live_url(live_site: LiveSite) -> str:
     return live_site.url
-
-
-@pytest.fixture
-def page(chromium: Browser, live_url: str) -> Iterator[Page]:
-    # bypass_csp lets the test inject axe-core; the app's own CSP is tested below.
-    context = chromium.new_context(base_url=live_url, bypass_csp=True)
-    yield context.new_page()
-    context.close()
 
 
 def fill_form(page: Page, email: str) -> None:

@@ -5,7 +5,7 @@ each page; screenshots of the overview go to test-artifacts/screenshots/.
 """
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +19,10 @@ from app.kit.db import create_engine, create_sessionmaker
 from app.models import Language, Organiser, OrganiserRole
 from app.organisers.bearer import issue_token
 from app.organisers.passwords import hash_password
-from tests.browser import assert_accessible, launched, screenshot
+from tests.browser import assert_accessible, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import ORGANISER_PASSWORD, event_fields, signup_body
+from tests.fixtures.live_browser import sign_in
 from tests.fixtures.live_server import serving
 
 pytestmark = pytest.mark.slow
@@ -35,11 +36,6 @@ OVERVIEW = "/admin/events/side-event"
 class Site:
     url: str
     owner_headers: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-def live_clock() -> FakeClock:
-    return FakeClock(datetime(2013, 9, 2, 14, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -94,26 +90,8 @@ async def _fill(api: httpx.AsyncClient, owner: dict[str, str], clock: FakeClock)
 
 
 @pytest.fixture(scope="module")
-def chromium(site: Site) -> Iterator[Browser]:
-    # After the live server: Playwright's sync API then takes this thread's loop.
-    with launched() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(chromium: Browser, site: Site) -> Iterator[Page]:
-    # bypass_csp lets the test inject axe-core; the CSP itself is tested below.
-    context = chromium.new_context(base_url=site.url, bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, email: str, lang: str = "en") -> None:
-    page.goto(f"/admin?lang={lang}")
-    page.fill("#email", email)
-    page.fill("#password", ORGANISER_PASSWORD)
-    page.get_by_role("button", name=translations(Language(lang)).gettext("Sign in")).click()
-    expect(page).to_have_url(re.compile(r"/admin$"))
+def live_url(site: Site) -> str:
+    return site.url
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

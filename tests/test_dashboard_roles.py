@@ -10,28 +10,27 @@ test-artifacts/screenshots/.
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.config import Settings
 from app.events.seed import seed_event
 from app.events.service import get_event
 from app.kit.db import create_engine, create_sessionmaker
 from app.kit.secrets import signing_key
-from app.main import create_app
 from app.models import Organiser, OrganiserRole, RegistrationStatus
 from app.organisers.passwords import hash_password
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import new_registration
 from app.tickets.code import ticket_code
-from tests.browser import assert_accessible, launched, screenshot
+from tests.browser import assert_accessible, screenshot
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import ORGANISER_PASSWORD, event_fields, signup_body
-from tests.fixtures.live_server import free_port, serve
+from tests.fixtures.live_browser import check_page, sign_in
+from tests.fixtures.live_server import live_settings, serving
 
 pytestmark = pytest.mark.slow
 
@@ -76,16 +75,8 @@ async def dashboard_site(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[DashboardSite]:
     database_url = await make_database()
-    port = free_port()
-    settings = Settings(
-        database_url=database_url,
-        base_url=f"http://127.0.0.1:{port}",
-        data_dir=tmp_path_factory.mktemp("dashboard-data"),
-        rate_limit_enabled=False,
-        default_event_slug=SLUG,
-        _env_file=None,
-    )
-    key = signing_key(settings)
+    data_dir = tmp_path_factory.mktemp("dashboard-data")
+    key = signing_key(live_settings(database_url, data_dir))
     engine = create_engine(database_url, pool_size=1)
     now = live_clock.now()
     casts: dict[str, Cast] = {}
@@ -126,47 +117,13 @@ async def dashboard_site(
                     ),
                 )
     await engine.dispose()
-    with serve(create_app(settings, clock=live_clock), port) as url:
+    with serving(database_url, live_clock, data_dir) as url:
         yield DashboardSite(url=url, casts=casts)
 
 
 @pytest.fixture(scope="module")
 def live_url(dashboard_site: DashboardSite) -> str:
     return dashboard_site.url
-
-
-@pytest.fixture(scope="module")
-def chromium(live_url: str) -> Iterator[Browser]:
-    with launched() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(chromium: Browser, live_url: str) -> Iterator[Page]:
-    # bypass_csp lets the test inject axe-core; the CSP is checked without it below.
-    context = chromium.new_context(base_url=live_url, bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
-def check_page(page: Page, lang: str) -> None:
-    """The page is in the language asked for, left to right, and passes axe-core."""
-    expect(page.locator("html")).to_have_attribute("lang", lang)
-    expect(page.locator("html")).to_have_attribute("dir", "ltr")
-    assert_accessible(page)
-
-
-def sign_in(page: Page, cast: Cast, lang: str, *, checked: bool = True) -> None:
-    """Through the sign-in form, in `lang`; `checked`: axe-core on the form and the events."""
-    page.goto(f"/admin?lang={lang}")
-    if checked:
-        check_page(page, lang)
-    page.fill("#email", cast.email)
-    page.fill("#password", ORGANISER_PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin$"))
-    if checked:
-        check_page(page, lang)
 
 
 def csrf_token(page: Page) -> str:
@@ -301,7 +258,7 @@ def test_each_role_through_the_dashboard(
     page: Page, dashboard_site: DashboardSite, role: str, lang: str
 ) -> None:
     cast = dashboard_site.casts[f"{role}-{lang}"]
-    sign_in(page, cast, lang)
+    sign_in(page, cast.email, lang, checked=True)
     overview_with_charts(page, lang)
     filter_and_search(page, cast, lang)
     approve(page, cast, role, lang)
@@ -319,7 +276,7 @@ def test_the_desk_without_javascript_and_under_its_own_csp(
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     try:
-        sign_in(page, dashboard_site.casts["staff-en"], "en", checked=False)
+        sign_in(page, dashboard_site.casts["staff-en"].email, "en")
         page.goto(f"{ADMIN}/desk")
         scan(page, "not-a-ticket")
         expect(page).to_have_url(re.compile(r"/desk$"))
@@ -336,7 +293,7 @@ def test_the_desk_without_javascript_and_under_its_own_csp(
 
 
 def test_the_desk_reads_right_to_left(page: Page, dashboard_site: DashboardSite) -> None:
-    sign_in(page, dashboard_site.casts["owner-en"], "ar", checked=False)
+    sign_in(page, dashboard_site.casts["owner-en"].email, "ar")
     page.goto(f"{ADMIN}/desk")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
@@ -348,7 +305,7 @@ def test_the_desk_reads_right_to_left(page: Page, dashboard_site: DashboardSite)
 
 
 def test_the_table_and_desk_reflow_to_320_pixels(page: Page, dashboard_site: DashboardSite) -> None:
-    sign_in(page, dashboard_site.casts["viewer-en"], "en", checked=False)
+    sign_in(page, dashboard_site.casts["viewer-en"].email, "en")
     page.set_viewport_size({"width": 320, "height": 900})
     for path in (f"{ADMIN}/registrations", f"{ADMIN}/desk"):
         page.goto(path)
