@@ -20,6 +20,7 @@ from app.kit.db import flush_or_conflict
 from app.kit.errors import InvalidChange, InvalidTransition, validation_problems
 from app.mail import notifications
 from app.models import Event, Organiser
+from app.schedule.invitations import plan_invitation_reminders
 from app.schedule.reminders import plan_reminders
 
 
@@ -99,6 +100,8 @@ async def update_event_fields(
     promoted = await fill_free_seats(session, event=event, now=now)
     # What has not been sent is re-timed to the new start or the new list.
     await plan_reminders(session, event=event, now=now)
+    if "invitation_reminders" in new:
+        await plan_invitation_reminders(session, event=event, now=now)
     if changed := notifications.CALENDAR_FIELDS & new.keys():
         await notifications.event_changed(session, event=event, changed=set(changed), now=now)
     record_after = audit.as_json(new)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -55,6 +55,7 @@ from app.models import (
 )
 from app.registrations.schemas import RegistrationCreate
 from app.registrations.service import check_org_limit, find_active_by_email, new_registration
+from app.schedule.invitations import plan_invitation_reminders
 
 INVITEE_ACTOR = "invitee"
 
@@ -205,6 +206,7 @@ def _values(event: Event, row: InvitationCreate, *, now: datetime) -> dict[str, 
         "status": InvitationStatus.pending,
         "created_at": now,
         "updated_at": now,
+        "reminders_after": now,
     }
     invitation = Invitation(**values)
     return values | {
@@ -260,6 +262,7 @@ async def create_invitations(
     for value, token in zip(values, tokens, strict=True):
         value["token_hash"] = digest(token)
     await session.execute(insert(Invitation), values)
+    await plan_invitation_reminders(session, event=event, now=now)
     made = await _load(session, [value["id"] for value in values])
     issued = [Issued(made[value["id"]], token) for value, token in zip(values, tokens, strict=True)]
     for one in issued:
@@ -293,7 +296,12 @@ async def by_token(session: AsyncSession, token: str) -> Invitation:
     query = (
         select(Invitation)
         .options(joinedload(Invitation.event, innerjoin=True))
-        .where(Invitation.token_hash == digest(token))
+        .where(
+            or_(
+                Invitation.token_hash == digest(token),
+                Invitation.reminder_token_hash == digest(token),
+            )
+        )
     )
     invitation = (await session.scalars(query)).one_or_none()
     if invitation is None:
@@ -525,11 +533,13 @@ async def delegate(
         delegated_from=invitation.id,
         created_at=now,
         updated_at=now,
+        reminders_after=now,
     )
     successor.search_text = search_text(successor)
     session.add(successor)
     await session.flush()
     successor.event = event
+    await plan_invitation_reminders(session, event=event, now=now)
     invitation.status = InvitationStatus.delegated
     invitation.delegated_to = successor.id
     invitation.responded_at = now
@@ -605,6 +615,7 @@ async def resend(
     before = _snapshot(invitation)
     token = new_token()
     invitation.token_hash = digest(token)
+    invitation.reminder_token_hash = None
     invitation.updated_at = now
     await session.flush()
     kind = MailKind.delegate_invitation if invitation.delegated_from else MailKind.invitation
@@ -643,8 +654,10 @@ async def extend(
         invitation.status = InvitationStatus.pending
         invitation.seats_held = invitation.seats_to_hold
     invitation.respond_by = respond_by
+    invitation.reminders_after = now
     invitation.updated_at = now
     await session.flush()
+    await plan_invitation_reminders(session, event=event, now=now)
     await _audit(
         session, invitation=invitation, action=Move.extend, before=before, actor=actor, now=now
     )

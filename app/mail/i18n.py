@@ -184,6 +184,15 @@ KIND_TEXTS: Mapping[MailKind, Mapping[str, str]] = {
         ),
         **_ANSWER_TEXTS,
     },
+    # Sent before the deadline to an invitee who has not answered (`app.schedule.invitations`).
+    MailKind.invitation_reminder: {
+        "subject": N_("Reminder: please answer the invitation to {title}"),
+        "lead": N_(
+            "The organisers invited you to “{title}” and have not yet had your answer. Please"
+            " let them know by {deadline} whether you will attend."
+        ),
+        **_ANSWER_TEXTS,
+    },
     MailKind.invitation_declined: {
         "subject": N_("Invitation declined: {title}"),
         "lead": N_(

@@ -28,7 +28,14 @@ from app.mail.headers import UnsafeHeaders, check_headers, needs_smtputf8
 from app.mail.invitations.letters import load_invitations, render_invitation
 from app.mail.outbox import Claimed, Pending, claim_due, renew_claim, settle
 from app.mail.transport import DeliveryError, Envelope, Transport, transport_for
-from app.models import Broadcast, Invitation, MailKind, Registration, RegistrationStatus
+from app.models import (
+    Broadcast,
+    Invitation,
+    InvitationStatus,
+    MailKind,
+    Registration,
+    RegistrationStatus,
+)
 from app.models.waitlist import load_positions
 from app.tickets.code import ticket_code
 
@@ -110,7 +117,7 @@ def render(
     what = row.what
     assert what is not None
     if what.invitation_id is not None:
-        return _as_bytes(_invitation_message(what, recipients, settings=settings), row)
+        return _as_bytes(_invitation_message(what, recipients, settings=settings, now=now), row)
     registration = recipients.get(what.registration_id) if what.registration_id else None
     if not isinstance(registration, Registration):
         raise DeliveryError("its registration no longer exists", permanent=True)
@@ -163,12 +170,15 @@ def render(
 
 
 def _invitation_message(
-    what: Pending, recipients: Recipients, *, settings: Settings
+    what: Pending, recipients: Recipients, *, settings: Settings, now: datetime
 ) -> EmailMessage:
     assert what.invitation_id is not None
     invitation = recipients.get(what.invitation_id)
     if not isinstance(invitation, Invitation):
         raise DeliveryError("its invitation no longer exists", permanent=True)
+    reminder = what.kind == MailKind.invitation_reminder
+    if reminder and (obsolete := no_longer_awaited(invitation, now)) is not None:
+        raise Obsolete(obsolete)
     invitations = {key: one for key, one in recipients.items() if isinstance(one, Invitation)}
     return render_invitation(
         invitation,
@@ -211,6 +221,20 @@ def no_longer_due(kind: MailKind, registration: Registration, now: datetime) -> 
             return "not sent: the offer is no longer open"
         if now >= event.starts_at or event.cancelled_at is not None:
             return "not sent: the event has started or was called off"
+    return None
+
+
+def no_longer_awaited(invitation: Invitation, now: datetime) -> str | None:
+    """Why a reminder to answer `invitation`, queued earlier, must not go out now (None:
+    it may): it was answered, revoked or lapsed, or the event was called off or began."""
+    if invitation.event.cancelled_at is not None:
+        return "not sent: the event was called off"
+    if now >= invitation.event.starts_at:
+        return "not sent: the event has started"
+    if invitation.status != InvitationStatus.pending:
+        return f"not sent: the invitation is {invitation.status}"
+    if now >= invitation.respond_by:
+        return "not sent: the deadline to answer has passed"
     return None
 
 

@@ -44,6 +44,8 @@ class MailKind(StrEnum):
     delegate_invitation = "delegate_invitation"
     invitation_declined = "invitation_declined"
     invitation_delegated = "invitation_delegated"
+    # Before `respond_by`, to a pending invitee (`app.schedule.invitations`).
+    invitation_reminder = "invitation_reminder"
     # A substitution (`app.substitutions`): the substitute's first message, by the
     # status they took over, and the notice to the registrant they replaced.
     substitute_confirmed = "substitute_confirmed"
@@ -66,6 +68,7 @@ INVITATION_KINDS = frozenset(
         MailKind.delegate_invitation,
         MailKind.invitation_declined,
         MailKind.invitation_delegated,
+        MailKind.invitation_reminder,
     }
 )
 

@@ -24,6 +24,7 @@ from app.models import JobKind, ScheduledJob
 from app.privacy.verification import delete_lapsed
 from app.registrations.offers import lapse_due_offers
 from app.registrations.retention import purge
+from app.schedule.invitations import send_invitation_reminders
 from app.schedule.jobs import RETENTION_KEY, Handler, ensure_daily, next_day, run_due_jobs
 from app.schedule.reminders import send_reminders
 
@@ -61,7 +62,10 @@ def _retention(keep: timedelta) -> Handler:
 
 
 def job_handlers(settings: Settings) -> Mapping[JobKind, Handler]:
-    handlers: dict[JobKind, Handler] = {JobKind.reminder: send_reminders}
+    handlers: dict[JobKind, Handler] = {
+        JobKind.reminder: send_reminders,
+        JobKind.invitation_reminder: send_invitation_reminders,
+    }
     if settings.retention_days is not None:
         handlers[JobKind.retention] = _retention(timedelta(days=settings.retention_days))
     return handlers

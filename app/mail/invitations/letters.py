@@ -29,7 +29,9 @@ from app.mail.outbox import capping
 from app.models import Invitation, MailKind, OutboxMessage
 
 # The kinds whose message carries the RSVP link.
-_WITH_LINK = frozenset({MailKind.invitation, MailKind.delegate_invitation})
+_WITH_LINK = frozenset(
+    {MailKind.invitation, MailKind.delegate_invitation, MailKind.invitation_reminder}
+)
 
 
 def invitation_texts(

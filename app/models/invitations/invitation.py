@@ -115,6 +115,14 @@ class Invitation(Base):
     # Seats this invitation counts in event_counters.held now (see the module's doc).
     seats_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # The link of its latest reminder (`app.schedule.invitations`): it opens the
+    # invitation too, so the first link keeps working; a resend retires both.
+    reminder_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    # Reminders due at or before this moment are not sent: it was made, extended or
+    # last reminded then (so only reminders still to come are planned, each once).
+    reminders_after: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     decline_note: Mapped[str | None] = mapped_column(Text)
     registration_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL")
