@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.mail.i18n import moment_time
-from app.models import DeliveryState, JobKind, MailKind, OutboxMessage, ScheduledJob
+from app.mail.i18n import moment_time, texts
+from app.models import DeliveryState, JobKind, Language, MailKind, OutboxMessage, ScheduledJob
 from app.privacy.housekeeping import due_work
 from tests.fixtures.clock import FakeClock
-from tests.fixtures.factories import MakeEvent
+from tests.fixtures.factories import MakeEvent, event_fields
 from tests.fixtures.invitations import Invite, accept_body, rsvp_token
 from tests.fixtures.mail import SendQueued, SmtpServer
 
@@ -26,10 +26,14 @@ STARTS = datetime(2013, 10, 4, 17, 15, tzinfo=UTC)  # the factory's event
 TWO_DAYS_BEFORE = STARTS - timedelta(days=2)  # the default reminder, before the default deadline
 ADMIN = "/api/admin/events/side-event/invitations"
 _RSVP = re.compile(r"http://rsvp\.test/i/([A-Za-z0-9_-]+)")
+# Written out per language, so a catalog that only echoes English fails.
 SUBJECTS = {
-    "en": "Reminder: please answer the invitation to ",
-    "es": "Recordatorio: responda a la invitación a ",
-    "fr": "Rappel : merci de répondre à l’invitation à ",
+    "en": "Reminder: please answer the invitation to {title}",
+    "es": "Recordatorio: responda a la invitación a {title}",
+    "fr": "Rappel : merci de répondre à l’invitation à {title}",
+    "ar": "تذكير: يُرجى الرد على الدعوة إلى {title}",
+    "zh": "提醒：请答复{title}的邀请",
+    "ru": "Напоминание: пожалуйста, ответьте на приглашение на {title}",
 }
 
 Tick = Callable[[], Awaitable[None]]
@@ -102,7 +106,7 @@ async def test_a_reminder_is_sent_once_at_its_time_and_not_before(
 
     # In the invitee's language, the deadline in the venue's time, a link of its own.
     (spanish,) = [m for m in reminders(smtp_server) if m["To"].addresses[0].username == "ana"]
-    assert str(spanish["Subject"]).startswith(SUBJECTS["es"])
+    assert str(spanish["Subject"]) == SUBJECTS["es"].format(title=event_fields().title)
     assert spanish["Content-Language"] == "es"
     text = plain(spanish)
     assert moment_time(STARTS, "America/New_York", "es") in text
@@ -388,3 +392,50 @@ async def test_a_moved_event_keeps_the_deadline_and_sends_nothing_after_its_star
     clock.current = TWO_DAYS_BEFORE
     await tick()
     assert reminders(smtp_server) == []
+
+
+@pytest.mark.parametrize("language", [language.value for language in Language])
+async def test_the_reminder_reaches_the_smtp_server_in_each_language(
+    make_event: MakeEvent,
+    invite: Invite,
+    clock: FakeClock,
+    tick: Tick,
+    smtp_server: SmtpServer,
+    language: str,
+) -> None:
+    title = "Migration & <Development>"
+    await make_event(title=title)
+    made = await invite(email="ana@example.org", language=language, companions_allowed=1)
+    await tick()
+    smtp_server.handler.forget()
+    clock.current = TWO_DAYS_BEFORE
+    await tick()
+
+    (message,) = smtp_server.handler.messages
+    deadline = moment_time(STARTS, "America/New_York", language)
+    written = texts(
+        language,
+        MailKind.invitation_reminder,
+        name=f"{made['given_name']} {made['family_name']}",
+        title=title,
+        organisers="JMDI, UNITAR, KNOMAD",
+        contact="",
+        position="",
+        code="",
+        deadline=deadline,
+        companions=1,
+        other="",
+    )
+    assert message["Content-Language"] == language
+    assert str(message["Subject"]) == written["subject"]
+    assert str(message["Subject"]) == SUBJECTS[language].format(title=title)
+    text = plain(message)
+    assert written["lead"] in text
+    assert deadline in text
+    (token,) = set(_RSVP.findall(text))
+    html = message.get_body(("html",))
+    assert html is not None
+    page = html.get_content()
+    assert f"/i/{token}?lang={language}" in page
+    assert "Migration &amp; &lt;Development&gt;" in page
+    assert ('dir="rtl"' in page) == (language == "ar")

@@ -130,7 +130,11 @@ def test_every_invitation_kind_renders_in_every_language(
     assert "{" not in str(message["Subject"])
     text = message.get_body(("plain",))
     assert text is not None
-    with_link = kind in (MailKind.invitation, MailKind.delegate_invitation)
+    with_link = kind in (
+        MailKind.invitation,
+        MailKind.delegate_invitation,
+        MailKind.invitation_reminder,
+    )
     assert ("http://rsvp.test/i/x" in text.get_content()) == with_link
     assert ("Welcome & <thanks>" in text.get_content()) == with_link
 

@@ -75,8 +75,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM email_outbox WHERE kind = 'invitation_reminder'")
     _kinds(KINDS)
-    op.drop_constraint(
-        op.f("uq_invitations_reminder_token_hash"), "invitations", type_="unique"
-    )
+    op.drop_constraint(op.f("uq_invitations_reminder_token_hash"), "invitations", type_="unique")
     op.drop_column("invitations", "reminder_token_hash")
     op.drop_column("invitations", "reminders_after")
