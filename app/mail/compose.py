@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from app.kit.text import full_name
-from app.mail.headers import ascii_domain, header_text
+from app.mail.headers import ascii_domain, header_text, subject_header
 from app.mail.i18n import event_time, mail_language, moment_in_zone, texts
 from app.models import Broadcast, MailKind, Registration, RegistrationStatus
 from app.tickets.pdf import TicketSheet, ticket_pdf
@@ -194,7 +194,7 @@ def compose(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
 
     message = EmailMessage(policy=_SEVEN_BIT)
     # Names and the title come from people: made inert before they become headers.
-    message["Subject"] = header_text(subject)
+    message["Subject"] = subject_header(subject)
     message["From"] = sender
     local, _, domain = ascii_domain(registration.email).rpartition("@")
     message["To"] = Address(display_name=header_text(name), username=local, domain=domain)

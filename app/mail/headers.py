@@ -12,6 +12,11 @@ be perfect:
   the decoded text, CR LF included, raw into the message: a name such as
   `=?utf-8?q?Ana=0D=0ABcc:_x@evil.example?=` then adds a `Bcc:` line. Without
   `=?` there is no encoded-word to decode, whatever the Python version.
+- `subject_header` writes a subject that is not plain ASCII as RFC 2047
+  encoded-words of our own folding (`email.header.Header`: the whole text
+  encoded, cut only between characters, so every space stays inside a word).
+  Python's own folder of the `email` policies can end an encoded-word on a space
+  and drop it (a long Arabic, Chinese or Russian subject lost spaces).
 - `check_headers` reads the message's header block as bytes, as it goes on the
   wire, just before sending: every line ends in CR LF, a continuation line starts
   with a space or tab, and each header name is one we write, at most once. A
@@ -21,6 +26,8 @@ be perfect:
 import re
 import unicodedata
 from contextlib import suppress
+from email.header import Header
+from email.policy import Policy
 
 
 def ascii_domain(email: str) -> str:
@@ -69,6 +76,36 @@ def header_text(value: str) -> str:
     while ENCODED_WORD_OPENER in flat:
         flat = flat.replace(ENCODED_WORD_OPENER, _BROKEN_OPENER)
     return " ".join(flat.split())
+
+
+# RFC 5322's recommended line length, for a policy that sets none.
+_LINE_LENGTH = 78
+
+
+class EncodedHeader(str):
+    """A header value (the text itself, as `str`) that the `email` policies write as
+    this class folds it: RFC 2047 encoded-words of UTF-8 cut between characters,
+    never on a space, so the recipient's reader gets back exactly the text."""
+
+    name: str
+
+    def __new__(cls, name: str, text: str) -> "EncodedHeader":
+        value = super().__new__(cls, text)
+        value.name = name
+        return value
+
+    def fold(self, *, policy: Policy) -> str:
+        """The header's lines as the policy's `fold` would give them (name included)."""
+        length = policy.max_line_length or _LINE_LENGTH
+        words = Header(str(self), "utf-8", header_name=self.name)
+        lines = words.encode(linesep=policy.linesep, maxlinelen=length)
+        return f"{self.name}: {lines}{policy.linesep}"
+
+
+def subject_header(value: str) -> str:
+    """`value` made safe (`header_text`) for the Subject, folded so no space is lost."""
+    text = header_text(value)
+    return text if text.isascii() else EncodedHeader("Subject", text)
 
 
 class UnsafeHeaders(ValueError):

@@ -23,7 +23,7 @@ from app.kit.db import session_settings
 from app.kit.text import full_name
 from app.mail.calendar import site_host
 from app.mail.compose import _SEVEN_BIT, _templates, _with_mail_link
-from app.mail.headers import ascii_domain, header_text
+from app.mail.headers import ascii_domain, header_text, subject_header
 from app.mail.i18n import event_time, mail_language, moment_time, texts
 from app.mail.outbox import capping
 from app.models import Invitation, MailKind, OutboxMessage
@@ -192,7 +192,7 @@ def compose_invitation(
         "dir": "rtl" if language == "ar" else "ltr",
     }
     message = EmailMessage(policy=_SEVEN_BIT)
-    message["Subject"] = header_text(text["subject"])
+    message["Subject"] = subject_header(text["subject"])
     message["From"] = sender
     local, _, domain = ascii_domain(invitation.email).rpartition("@")
     name = header_text(full_name(invitation))
