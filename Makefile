@@ -77,7 +77,7 @@ mail-messages: install ## Extract the e-mail texts into mail.pot and add new one
 
 # One or a few benchmarks by name: make bench BENCH=signup (or BENCH="export reads").
 BENCH ?=
-bench: install ## Run the benchmarks in bench/ and print their tables (BENCH=signup|export|reads|mail|dashboard|table: only those)
+bench: install ## Run the benchmarks in bench/ and print their tables (BENCH=signup|export|reads|mail|dashboard|table|broadcast: only those)
 	$(BIN)/python -m bench $(BENCH)
 
 clean: ## Remove the virtual environment and local data

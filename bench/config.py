@@ -51,6 +51,10 @@ class BenchConfig:
     mail_workers: tuple[int, ...]
     mail_seconds: float
     """Longest a drain is watched; a slower drain is reported from what was sent by then."""
+    broadcast_sizes: tuple[int, ...]
+    """Registrants an organiser's broadcast is queued for."""
+    broadcast_drain: int
+    """Messages of one broadcast a worker then sends, timed."""
 
 
 def load() -> BenchConfig:
@@ -69,4 +73,6 @@ def load() -> BenchConfig:
         mail_queue_seconds=_float("BENCH_MAIL_QUEUE_SECONDS", 90.0),
         mail_workers=_ints("BENCH_MAIL_WORKERS", (1, 2)),
         mail_seconds=_float("BENCH_MAIL_SECONDS", 90.0),
+        broadcast_sizes=_ints("BENCH_BROADCAST_SIZES", (10_000, 100_000)),
+        broadcast_drain=_int("BENCH_BROADCAST_DRAIN", 2_000),
     )

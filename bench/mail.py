@@ -81,7 +81,7 @@ def _queue_backlog(bench: BenchRun, config: BenchConfig, database: str) -> tuple
     return int(bench.pg.value(database, PENDING)), seconds
 
 
-def _drain(
+def drain(
     bench: BenchRun, config: BenchConfig, database: str, smtp_port: int, workers: int
 ) -> Drain:
     backlog = int(bench.pg.value(database, PENDING))
@@ -154,7 +154,7 @@ def measure(bench: BenchRun, config: BenchConfig) -> tuple[list[Drain], int, flo
     with bench.smtp_sink() as smtp_port:
         drains.append(_baseline(smtp_port, min(BASELINE_MESSAGES, queued)))
         for workers, copy in copies.items():
-            drains.append(_drain(bench, config, copy, smtp_port, workers))
+            drains.append(drain(bench, config, copy, smtp_port, workers))
     return drains, queued, queue_seconds
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dashboard, dashboard_table, export_csv, mail, reads, signup
+from bench import broadcast, dashboard, dashboard_table, export_csv, mail, reads, signup
 from bench.config import BenchConfig
 from bench.servers import BenchRun
 
@@ -26,6 +26,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     ),
     "table": Benchmark(
         dashboard_table.run, "the dashboard's registrations table at 100k vs the API's list"
+    ),
+    "broadcast": Benchmark(
+        broadcast.run, "queueing a broadcast to 10k and 100k over HTTP vs INSERT ... SELECT"
     ),
 }
 
