@@ -91,7 +91,8 @@ CONFIRMED_SUBJECT = {
 def test_every_kind_is_checked() -> None:
     # Invitation messages are about an invitation, not a registration: rendered in
     # every language in tests/test_mail_texts.py, sent in tests/test_invitation_mail.py
-    # and tests/test_invitation_import.py.
+    # and tests/test_invitation_import.py, and the reminder in every language in
+    # tests/test_invitation_reminders.py.
     assert set(HOW) == set(MailKind) - INVITATION_KINDS
 
 
