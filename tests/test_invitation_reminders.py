@@ -394,6 +394,42 @@ async def test_a_moved_event_keeps_the_deadline_and_sends_nothing_after_its_star
     assert reminders(smtp_server) == []
 
 
+async def test_an_event_moved_back_to_its_date_sends_the_reminders_still_to_come(
+    make_event: MakeEvent,
+    invite: Invite,
+    client: httpx.AsyncClient,
+    auth_headers: Callable[..., Awaitable[dict[str, str]]],
+    clock: FakeClock,
+    tick: Tick,
+    smtp_server: SmtpServer,
+) -> None:
+    await make_event(invitation_reminders=["P2D", "P1D"])
+    await invite(email="ana@example.org")  # respond_by: the start
+
+    async def move(starts: datetime) -> None:
+        headers = await auth_headers()  # signed in afresh: the clock has moved on
+        when = {
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        }
+        response = await client.patch("/api/admin/events/side-event", json=when, headers=headers)
+        assert response.status_code == 200
+
+    # Brought forward: at the first reminder's time the event has begun, so none goes.
+    await move(STARTS - timedelta(days=3))
+    clock.current = TWO_DAYS_BEFORE
+    await tick()
+    smtp_server.handler.forget()
+    # Moved back to its date: the reminder a day before the deadline is still to come.
+    await move(STARTS)
+    clock.current = STARTS - timedelta(days=1, seconds=1)
+    await tick()
+    assert reminders(smtp_server) == []
+    clock.current = STARTS - timedelta(days=1)
+    await tick()
+    assert reminded(smtp_server) == ["ana@example.org"]
+
+
 @pytest.mark.parametrize("language", [language.value for language in Language])
 async def test_the_reminder_reaches_the_smtp_server_in_each_language(
     make_event: MakeEvent,

@@ -100,7 +100,8 @@ async def update_event_fields(
     promoted = await fill_free_seats(session, event=event, now=now)
     # What has not been sent is re-timed to the new start or the new list.
     await plan_reminders(session, event=event, now=now)
-    if "invitation_reminders" in new:
+    # A moved start can bring back reminders the start had cut short.
+    if {"invitation_reminders", "starts_at"} & new.keys():
         await plan_invitation_reminders(session, event=event, now=now)
     if changed := notifications.CALENDAR_FIELDS & new.keys():
         await notifications.event_changed(session, event=event, changed=set(changed), now=now)
