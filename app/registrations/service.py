@@ -198,8 +198,8 @@ def _active_id_by_email() -> ScalarSelect[uuid.UUID]:
         .where(
             Registration.event_id == Event.id,
             func.lower(Registration.email) == func.lower(bindparam("email")),
-            Registration.status.in_(ACTIVE_STATUSES),
-            Registration.companion_of.is_(None),
+            # Literal SQL, as the index has it: no list of statuses bound per request.
+            text(UNIQUE_ACTIVE_SQL),
         )
         .limit(1)
         .scalar_subquery()
@@ -434,7 +434,8 @@ async def register(
     params = {f"r_{name}": value for name, value in values.items()}
     params |= {f"m_{name}": value for name, value in message.items()}
     params["token_hash"] = digest(token)
-    row = (await session.execute(statement, params)).one_or_none()
+    # On the session's connection: a Core statement needs none of the ORM's execution.
+    row = (await (await session.connection()).execute(statement, params)).one_or_none()
     if row is None:
         # Signed up meanwhile: by a request that committed while this one waited for
         # the lock (the look-up saw the rows as they were when the statement began).
