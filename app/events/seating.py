@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -55,6 +55,15 @@ class Seats:
         if self.called_off:
             return 0
         return max(0, self.capacity - self.confirmed - self.held - self.offered)
+
+
+def seat_left_sql(capacity: Any) -> ColumnElement[bool]:
+    """`Seats.left > 0` in SQL, over the `event_counters` row of an event not called
+    off whose capacity is `capacity`: a statement that locks the row can decide
+    in the same round trip (the sign-up's seat taken at once)."""
+    counted = EventCounters.confirmed + EventCounters.held + EventCounters.offered
+    left: ColumnElement[bool] = counted < capacity
+    return left
 
 
 def seats_of(event: Event, counters: EventCounters) -> Seats:

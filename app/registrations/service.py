@@ -2,11 +2,12 @@
 
 import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    CTE,
     BindParameter,
     ScalarSelect,
     Select,
@@ -29,6 +30,7 @@ from app.events.seating import (
     fill_free_seats,
     next_waitlist_order,
     release_lapsed_holds,
+    seat_left_sql,
     seats,
     seats_of,
 )
@@ -214,29 +216,29 @@ async def _duplicate(session: AsyncSession, existing: Registration, now: datetim
 
 
 @functools.cache
-def _event_locked_with_counters(*, capped: bool) -> Select[Any]:
-    """The event, its counters (their row locked), the id of the address's active
-    registration if it has one and, when the cause is the public, how much mail the
-    address had lately (`recent_public_mail`): one statement, built once; the hot
-    path binds the slug and the address (and the cap's parameters)."""
+def _event_with_counters(*, capped: bool, lock: bool) -> Select[Any]:
+    """The event, its counters (their row locked if `lock`), the id of the address's
+    active registration if it has one and, when the cause is the public, how much
+    mail the address had lately (`recent_public_mail`): one statement, built once;
+    the hot path binds the slug and the address (and the cap's parameters)."""
     columns: list[Any] = [Event, EventCounters, _active_id_by_email().label("existing_id")]
     if capped:
         recent = recent_public_mail(
             bindparam("cap_key"), cap=bindparam("cap"), since=bindparam("cap_since")
         )
         columns.append(recent.label("recent_mail"))
-    return (
+    statement = (
         select(*columns)
         .join(EventCounters, EventCounters.event_id == Event.id)
         .where(Event.slug == bindparam("slug"))
-        .with_for_update(of=EventCounters)
         .execution_options(populate_existing=True)
     )
+    return statement.with_for_update(of=EventCounters) if lock else statement
 
 
 @dataclass(frozen=True)
-class _Locked:
-    """What the sign-up's first statement found, the event's lock taken."""
+class _Found:
+    """What the sign-up's first statement found (the event's lock taken, or not)."""
 
     event: Event
     seats: Seats
@@ -245,23 +247,22 @@ class _Locked:
     """The address's active registration for the event, if it has one."""
 
 
-async def _lock_event(
-    session: AsyncSession, slug: str, *, email: str, recipient: str, now: datetime
-) -> _Locked:
-    """The event with its counters, its lock taken, whether `email` is already
-    registered and what the recipient's cap makes of a message to `recipient`: the
-    sign-up's first statement, and its only one before the INSERT (a round trip saved
-    is server and database time saved, for every sign-up)."""
-    key, cap = recipient_key(recipient), public_cap(session)
+async def _read_event(
+    session: AsyncSession, slug: str, *, email: str, now: datetime, lock: bool
+) -> _Found:
+    """The event with its counters (`lock`: its lock taken), whether `email` is
+    already registered and what the recipient's cap makes of a message to it: one
+    statement (a round trip saved is server and database time saved)."""
+    key, cap = recipient_key(ascii_domain(email)), public_cap(session)
     params: dict[str, Any] = {"slug": slug, "email": email}
     if cap is not None:
         params |= {"cap_key": key, "cap": cap, "cap_since": now - CAP_WINDOW}
-    statement = _event_locked_with_counters(capped=cap is not None)
+    statement = _event_with_counters(capped=cap is not None, lock=lock)
     row = (await session.execute(statement, params)).one_or_none()
     if row is None:
         raise NotFound(f"No event with the address '{slug}'.")
     capped = Capping.of(key, cap=cap, recent=row.recent_mail if cap is not None else 0)
-    return _Locked(row[0], seats_of(row[0], row[1]), capped, row.existing_id)
+    return _Found(row[0], seats_of(row[0], row[1]), capped, row.existing_id)
 
 
 def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
@@ -269,32 +270,73 @@ def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, BindP
     return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
 
 
-@functools.cache
-def _sign_up_statement(
-    registration_columns: tuple[str, ...], message_columns: tuple[str, ...], *, waitlisted: bool
-) -> Select[tuple[int, int | None]]:
-    """INSERT the registration, its manage token and its e-mail in ONE statement, so the
-    event's lock is held for one round trip and the commit. Built once per set of
-    columns; the values are bound (`r_` the registration's, `m_` the message's,
-    `token_hash`).
-
-    The registration's INSERT skips an address already active for the event (the
-    partial unique index is the last word on duplicates); then the other two insert
-    nothing either, and the statement returns no row.
-    """
+def _registration_insert(
+    registration_columns: tuple[str, ...], *, waitlisted: bool, seated_if: CTE | None
+) -> CTE:
+    """The registration's INSERT (skipping an address already active for the event:
+    the partial unique index is the last word on duplicates), as a CTE returning
+    its id, sign-up sequence and waitlist order. With `seated_if`, the row is
+    inserted only if that CTE has a row."""
     registrations = cast(Table, Registration.__table__)
-    signed_up = (
-        pg_insert(registrations)
-        .values(
-            _bound(registrations, "r_", registration_columns)
-            | {"waitlist_order": WAITLIST_ORDER.next_value() if waitlisted else None}
+    bound: dict[str, Any] = _bound(registrations, "r_", registration_columns)
+    inserting = pg_insert(registrations)
+    if seated_if is None:
+        bound["waitlist_order"] = WAITLIST_ORDER.next_value() if waitlisted else None
+        inserting = inserting.values(bound)
+    else:
+        inserting = inserting.from_select(
+            list(bound), select(*bound.values()).select_from(seated_if)
         )
-        .on_conflict_do_nothing(
+    return (
+        inserting.on_conflict_do_nothing(
             index_elements=[registrations.c.event_id, func.lower(registrations.c.email)],
             index_where=text(UNIQUE_ACTIVE_SQL),
         )
         .returning(registrations.c.id, registrations.c.signup_seq, registrations.c.waitlist_order)
         .cte("signed_up")
+    )
+
+
+def _seat_taken() -> CTE:
+    """The event's counters row, locked, if the event is as the sign-up read it (its
+    `updated_at` bound as `seen_updated_at`) and a seat is left: else no row, and
+    no lock taken (a row that fails the condition is not locked)."""
+    return (
+        select(EventCounters.event_id)
+        .join(Event, Event.id == EventCounters.event_id)
+        .where(
+            EventCounters.event_id == bindparam("r_event_id"),
+            Event.updated_at == bindparam("seen_updated_at", type_=Event.updated_at.type),
+            seat_left_sql(Event.capacity),
+        )
+        .with_for_update(of=EventCounters)
+        .cte("seat_taken")
+    )
+
+
+@functools.cache
+def _sign_up_statement(
+    registration_columns: tuple[str, ...],
+    message_columns: tuple[str, ...],
+    *,
+    waitlisted: bool = False,
+    at_once: bool = False,
+) -> Select[Any]:
+    """INSERT the registration, its manage token and its e-mail in ONE statement, so the
+    event's lock is held for one round trip and the commit. Built once per set of
+    columns; the values are bound (`r_` the registration's, `m_` the message's,
+    `token_hash`). It returns the new row's `signup_seq` and `waitlist_order`, or
+    no row when the address was registered meanwhile.
+
+    `at_once`: the statement takes the event's lock itself, and inserts a confirmed
+    registration only if a seat is left and the event is as it was read
+    (`_seat_taken`): the lock is then held for the commit's round trip alone. It
+    returns one row: `seated` (0: nothing inserted, no lock taken) and the
+    `signup_seq` (None if the address was registered meanwhile).
+    """
+    seat_taken = _seat_taken() if at_once else None
+    signed_up = _registration_insert(
+        registration_columns, waitlisted=waitlisted, seated_if=seat_taken
     )
     tokens = cast(Table, ManageToken.__table__)
     token = insert(tokens).from_select(
@@ -311,9 +353,14 @@ def _sign_up_statement(
         list(message_columns),
         select(*message_params.values()).select_from(signed_up),
     )
-    return select(signed_up.c.signup_seq, signed_up.c.waitlist_order).add_cte(
-        token.cte("token"), message.cte("message")
-    )
+    if seat_taken is None:
+        answer = select(signed_up.c.signup_seq, signed_up.c.waitlist_order)
+    else:
+        answer = select(
+            select(func.count()).select_from(seat_taken).scalar_subquery().label("seated"),
+            select(signed_up.c.signup_seq).scalar_subquery().label("signup_seq"),
+        )
+    return answer.add_cte(token.cte("token"), message.cte("message"))
 
 
 def new_registration_values(
@@ -384,28 +431,66 @@ async def register(
 
     `ticket_key` is the app's signing key, which keys the QR ticket code.
 
-    The hot path, kept short: what does not depend on the seats (the row's
-    values, the token) is done before the event's lock is taken; then one
-    statement takes it, reads the counters, finds an active registration of the
-    address (a duplicate) and, for the recipient's cap, the address's recent mail;
-    one more inserts the registration, its manage token and its e-mail (the
-    counters and tallies follow by trigger), then the request commits. Nothing
-    under the lock costs more as the event grows.
+    The hot path, kept short: the row's values and the token are made first; one
+    statement reads the event, its counters, an active registration of the
+    address (a duplicate) and, for the recipient's cap, the address's recent
+    mail, without the event's lock. When that says a seat is the answer (a public
+    event with seats left, nothing held, no approval, verification or
+    organisation limit), one statement takes the lock, checks that a seat is
+    still left and the event unchanged, and inserts the registration, its manage
+    token and its e-mail (the counters and tallies follow by trigger): the lock is
+    held only until the commit. Otherwise, or when that check fails, the seat is
+    decided under the lock (`_register_locked`). Nothing under the lock costs
+    more as the event grows.
     """
     if len(event_slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(event_slug):
         raise NotFound("No event has that address.")
     values = new_registration_values(data, now=now, ticket_key=ticket_key)
     token = new_token()
-
-    locked = await _lock_event(
-        session, event_slug, email=data.email, recipient=ascii_domain(data.email), now=now
+    found = await _read_event(session, event_slug, email=data.email, now=now, lock=False)
+    if _seated_at_once(found, now):
+        seated = await _insert(session, found, values=values, token=token, now=now, at_once=True)
+        if seated is not None:
+            return seated
+    return await _register_locked(
+        session, event_slug, data=data, values=values, token=token, now=now, ticket_key=ticket_key
     )
-    event, seats = locked.event, locked.seats
+
+
+def _seated_at_once(found: _Found, now: datetime) -> bool:
+    """Whether the unlocked read makes a confirmed seat the answer, with nothing
+    to look up or release under the lock first."""
+    event, seats = found.event, found.seats
+    return (
+        found.existing_id is None
+        and event.registration_open_at(now)
+        and event.access != Access.invitation_only
+        and not event.approval_required
+        and not event.email_verification
+        and event.max_per_organisation is None
+        and seats.held == 0
+        and seats.left > 0
+    )
+
+
+async def _register_locked(
+    session: AsyncSession,
+    event_slug: str,
+    *,
+    data: RegistrationCreate,
+    values: dict[str, Any],
+    token: str,
+    now: datetime,
+    ticket_key: str,
+) -> Registered | Duplicate | AwaitingVerification:
+    """The sign-up decided under the event's lock, taken by its first statement."""
+    found = await _read_event(session, event_slug, email=data.email, now=now, lock=True)
+    event, seats = found.event, found.seats
     if not event.registration_open_at(now):
         raise RegistrationClosed("Registration for this event is not open.")
-    if locked.existing_id is not None:
+    if found.existing_id is not None:
         registered = await session.get_one(
-            Registration, locked.existing_id, options=[joinedload(Registration.event)]
+            Registration, found.existing_id, options=[joinedload(Registration.event)]
         )
         return await _duplicate(session, registered, now)
     if event.access == Access.invitation_only:
@@ -413,10 +498,29 @@ async def register(
     if seats.held and await release_lapsed_holds(session, event=event, now=now):
         # Invitations past their deadline held seats: now free (the waitlist first).
         counters = await session.get_one(EventCounters, event.id, populate_existing=True)
-        seats = seats_of(event, counters)
+        found = replace(found, seats=seats_of(event, counters))
     if event.email_verification:
         return await _sign_up_unverified(session, event, data, now=now, ticket_key=ticket_key)
     await check_org_limit(session, event, values["organisation_key"])
+    outcome = await _insert(session, found, values=values, token=token, now=now)
+    if outcome is None:
+        raise RuntimeError("a sign-up under the event's lock found no seat decided")
+    return outcome
+
+
+async def _insert(
+    session: AsyncSession,
+    found: _Found,
+    *,
+    values: dict[str, Any],
+    token: str,
+    now: datetime,
+    at_once: bool = False,
+) -> Registered | Duplicate | None:
+    """Insert the sign-up with the status the seats give, its manage token and its
+    e-mail in one statement. `at_once` (see `_sign_up_statement`): None when no
+    seat was taken (the event changed or filled since it was read)."""
+    event, seats = found.event, found.seats
     status = initial_status(event, seats)
     waitlisted = status == RegistrationStatus.waitlisted
     registration = Registration(**values, status=status)
@@ -427,24 +531,30 @@ async def register(
         # The back of the queue: as many waiting as the counters had, plus this one.
         registration.waitlist_position = seats.waitlisted + 1
     message = notifications.received_message(
-        session, registration=registration, manage_token=token, now=now, capped=locked.capped
+        session, registration=registration, manage_token=token, now=now, capped=found.capped
     )
-    values |= {"event_id": event.id, "status": status}
-    statement = _sign_up_statement(tuple(values), tuple(message), waitlisted=waitlisted)
-    params = {f"r_{name}": value for name, value in values.items()}
+    columns = values | {"event_id": event.id, "status": status}
+    statement = _sign_up_statement(
+        tuple(columns), tuple(message), waitlisted=waitlisted, at_once=at_once
+    )
+    params = {f"r_{name}": value for name, value in columns.items()}
     params |= {f"m_{name}": value for name, value in message.items()}
     params["token_hash"] = digest(token)
+    if at_once:
+        params["seen_updated_at"] = event.updated_at
     # On the session's connection: a Core statement needs none of the ORM's execution.
     row = (await (await session.connection()).execute(statement, params)).one_or_none()
-    if row is None:
-        # Signed up meanwhile: by a request that committed while this one waited for
-        # the lock (the look-up saw the rows as they were when the statement began).
-        existing = await _find_active(session, event_slug, data.email)
+    if at_once and (row is None or not row.seated):
+        return None
+    if row is None or row.signup_seq is None:
+        # Signed up meanwhile: by a request that committed after the look-up (or
+        # while this one waited for the lock).
+        existing = await _find_active(session, event.slug, registration.email)
         if existing is None:
             raise RuntimeError("a sign-up conflicted with no active registration")
         return await _duplicate(session, existing, now)
     set_committed_value(registration, "signup_seq", row.signup_seq)
-    set_committed_value(registration, "waitlist_order", row.waitlist_order)
+    set_committed_value(registration, "waitlist_order", None if at_once else row.waitlist_order)
     return Registered(registration=registration, manage_token=token)
 
 
