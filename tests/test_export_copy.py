@@ -50,13 +50,23 @@ async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
         yield part
 
 
-@pytest.mark.parametrize("cut", range(1, 24))
+# As COPY writes them, each row ending with ROW_END: a line break inside a value, a
+# quoted quote, a value that is a carriage return, one that is `,"<CR>"`.
+COPIED = b'a,"x\ny",b,"\r"\n"say ""hi""\n",c,"\r"\n"\r",",""\r""",d,"\r"\n'
+AS_CRLF = b'a,"x\ny",b\r\n"say ""hi""\n",c\r\n"\r",",""\r""",d\r\n'
+
+
+@pytest.mark.parametrize("cut", range(1, len(COPIED)))
 async def test_rows_end_in_crlf_and_line_breaks_in_values_stay_wherever_chunks_split(
     cut: int,
 ) -> None:
-    data = b'a,"x\ny",b\n"say ""hi""\n",c\n'
-    out = b"".join([chunk async for chunk in crlf_rows(_chunks(data[:cut], data[cut:]))])
-    assert out == b'a,"x\ny",b\r\n"say ""hi""\n",c\r\n'
+    out = b"".join([chunk async for chunk in crlf_rows(_chunks(COPIED[:cut], COPIED[cut:]))])
+    assert out == AS_CRLF
+
+
+async def test_rows_end_in_crlf_however_small_the_chunks() -> None:
+    singles = [COPIED[n : n + 1] for n in range(len(COPIED))]
+    assert b"".join([chunk async for chunk in crlf_rows(_chunks(*singles))]) == AS_CRLF
 
 
 async def test_formula_payloads_come_out_inert_through_the_endpoint(

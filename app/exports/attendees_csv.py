@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exports.cells import neutralise, neutralised
-from app.exports.copy_stream import copy_out, crlf_rows
+from app.exports.copy_stream import ROW_END, copy_out, crlf_rows
 from app.models import Event, Registration, RegistrationStatus
 from app.registrations.filters import RegistrationFilters, apply_filters
 from app.registrations.schemas import RegistrationRead
@@ -89,7 +89,7 @@ def _empty_as_csv_writes_it(cell: ColumnElement[Any], *, alone: bool) -> ColumnE
 
 def export_query(event: Event, filters: RegistrationFilters, columns: Sequence[str]) -> Select[Any]:
     """One statement yielding the CSV's rows as text cells, named as the columns, in
-    sign-up order, formula-safe."""
+    sign-up order, formula-safe; each row ends with `ROW_END` (for `crlf_rows`)."""
     positions = waitlist_positions(event)
     slug = literal(neutralise(event.slug), String)
     alone = len(columns) == 1
@@ -100,7 +100,7 @@ def export_query(event: Event, filters: RegistrationFilters, columns: Sequence[s
         for name in columns
     ]
     query = apply_filters(
-        select(*cells)
+        select(*cells, ROW_END)
         .select_from(Registration)
         .where(Registration.event_id == event.id)
         .order_by(Registration.signup_seq),
