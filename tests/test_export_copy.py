@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exports.cells import neutralise, neutralised
 from app.exports.copy_stream import crlf_rows
+from app.models.registration import FORMULA_AT_RISK
 from tests.fixtures.app import Signup
 from tests.fixtures.factories import AuthHeaders
 from tests.test_export_csv import _formula_cells
@@ -43,6 +44,37 @@ async def test_the_sql_rule_gives_the_same_text_as_neutralise(session: AsyncSess
     rows = (await session.execute(select(value, neutralised(value)))).all()
     assert [(given, safe) for given, safe in rows if safe != neutralise(given)] == []
     assert len(rows) == len(values)
+
+
+async def test_the_flag_kept_on_write_covers_every_value_the_rule_changes(
+    session: AsyncSession,
+) -> None:
+    values = CORNERS + random_values(3000)
+    value = func.unnest(cast(values, ARRAY(Text))).table_valued("value").render_derived().c.value
+    rows = (await session.execute(select(value, value.regexp_match(FORMULA_AT_RISK)))).all()
+    assert [given for given, flagged in rows if not flagged and neutralise(given) != given] == []
+
+
+# (The e-mail address tells the rows apart here; the flag covers it by the same test.)
+FREE_TEXT = ("given_name", "family_name", "organisation", "job_title")
+
+
+async def test_a_formula_in_any_one_free_text_column_is_made_inert(
+    event: object, signup: Signup, client: httpx.AsyncClient, auth_headers: AuthHeaders
+) -> None:
+    for n, column in enumerate(FREE_TEXT):
+        response = await signup(**{"email": f"person-{n}@example.org", column: "Mairie,=1+1"})
+        assert response.status_code == 201
+    response = await signup(email="needs@example.org", accessibility_needs="Ramp\n@ the door")
+    assert response.status_code == 201
+    response = await client.get(CSV_PATH, headers=await auth_headers("viewer"))
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert len(rows) == len(FREE_TEXT) + 1
+    assert [row[column] for row, column in zip(rows, FREE_TEXT, strict=False)] == [
+        "Mairie,'=1+1"
+    ] * len(FREE_TEXT)
+    assert rows[-1]["accessibility_needs"] == "Ramp\n'@ the door"
 
 
 async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:

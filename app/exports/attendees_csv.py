@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.exports.cells import neutralise, neutralised
 from app.exports.copy_stream import ROW_END, copy_out, crlf_rows
 from app.models import Event, Registration, RegistrationStatus
+from app.models.registration import FREE_TEXT_COLUMNS
 from app.registrations.filters import RegistrationFilters, apply_filters
 from app.registrations.schemas import RegistrationRead
 
@@ -68,23 +69,19 @@ def _cell(name: str, positions: Subquery) -> ColumnElement[Any]:
         )
     if name == "has_un_grounds_pass":
         return case((column, "true"), else_="false")
-    if name in _FREE_TEXT:
-        return neutralised(column)
+    if name in FREE_TEXT_COLUMNS:
+        # Most rows hold no formula trigger at all, as the row says (kept on write);
+        # an empty text is an empty cell, as NULL is (`COPY` would write "").
+        safe = case((Registration.needs_formula_check, neutralised(column)), else_=column)
+        return func.nullif(safe, "")
     return cast(column, String)
 
 
-# Text typed by people, which may hold a formula; the other cells are made by the
-# service (ids, codes, enums, times, numbers) and cannot start with a trigger.
-_FREE_TEXT = frozenset(
-    {"email", "given_name", "family_name", "organisation", "job_title", "accessibility_needs"}
-)
-
-
-def _empty_as_csv_writes_it(cell: ColumnElement[Any], *, alone: bool) -> ColumnElement[Any]:
-    """`COPY` quotes an empty text ("") and leaves NULL bare; Python's csv writer (the
-    file's format before `COPY`, which readers rely on) leaves both bare, but quotes
-    the only cell of a row so that the row is not a blank line."""
-    return func.coalesce(cell, "") if alone else func.nullif(cell, "")
+def _alone(cell: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Python's csv writer (the file's format before `COPY`, which readers rely on)
+    left empty cells bare but quoted the only cell of a row, so that the row is not
+    a blank line; `COPY` writes an empty text as ""."""
+    return func.coalesce(cell, "")
 
 
 def export_query(event: Event, filters: RegistrationFilters, columns: Sequence[str]) -> Select[Any]:
@@ -92,15 +89,11 @@ def export_query(event: Event, filters: RegistrationFilters, columns: Sequence[s
     sign-up order, formula-safe; each row ends with `ROW_END` (for `crlf_rows`)."""
     positions = waitlist_positions(event)
     slug = literal(neutralise(event.slug), String)
-    alone = len(columns) == 1
-    cells = [
-        _empty_as_csv_writes_it(
-            slug if name == "event_slug" else _cell(name, positions), alone=alone
-        ).label(name)
-        for name in columns
-    ]
+    cells = [slug if name == "event_slug" else _cell(name, positions) for name in columns]
+    if len(cells) == 1:
+        cells = [_alone(cells[0])]
     query = apply_filters(
-        select(*cells, ROW_END)
+        select(*(cell.label(name) for cell, name in zip(cells, columns, strict=True)), ROW_END)
         .select_from(Registration)
         .where(Registration.event_id == event.id)
         .order_by(Registration.signup_seq),

@@ -29,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal
 
+from app.models.registration import FORMULA_AT_RISK
+
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Where a spreadsheet may start a new cell: the separators of any locale, and a line
 # break (inside quotes in our file, but not every reader honours them).
@@ -56,8 +58,9 @@ def neutralise(value: str) -> str:
 _SQL_SEPARATOR = r"[,;\t\r\n]"
 _SQL_NUMBER_PIECE = r"[+-]?[0-9 \f\v()./-]*[0-9][0-9 \f\v()./-]*"  # no separator inside
 _SQL_NUMBER_VALUE = r"^[+-]?[0-9 \t\n\r\f\v()./-]*[0-9][0-9 \t\n\r\f\v()./-]*$"
-# A value this does not match is left as it is (most values: one cheap test).
-_SQL_AT_RISK = rf"(^|{_SQL_SEPARATOR}) *[-=+@]|^[\t\r]"
+# A value this does not match is left as it is (most values: one cheap test). The
+# registration keeps whether any of its free text matches (`needs_formula_check`).
+_SQL_AT_RISK = FORMULA_AT_RISK
 # The start of a piece (after its spaces) holding a trigger, unless the piece is a number.
 _SQL_PIECE_AT_RISK = (
     rf"(^|{_SQL_SEPARATOR})( *)(?=[-=+@])(?!{_SQL_NUMBER_PIECE}({_SQL_SEPARATOR}|$))"

@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     ForeignKey,
@@ -82,6 +83,25 @@ ACTIVE_SQL = "status IN ('confirmed', 'waitlisted', 'pending_approval')"
 # What the one-active-registration-per-e-mail index covers: active registrants in their
 # own name. A companion (an invitee's named guest) shares the invitee's e-mail address.
 UNIQUE_ACTIVE_SQL = f"{ACTIVE_SQL} AND companion_of IS NULL"
+
+# The CSV formula rule's first test (`app.exports.cells`), as a PostgreSQL regular
+# expression: a value it does not match is exported as it is.
+FORMULA_AT_RISK = r"(^|[,;\t\r\n]) *[-=+@]|^[\t\r]"
+FREE_TEXT_COLUMNS = (
+    "email",
+    "given_name",
+    "family_name",
+    "organisation",
+    "job_title",
+    "accessibility_needs",
+)
+"""Text typed by people, which may hold a formula; the other columns are made by the
+service (ids, codes, enums, times, numbers) and cannot start with a trigger."""
+NEEDS_FORMULA_CHECK_SQL = (
+    "COALESCE("
+    + " OR ".join(f"{column} ~ '{FORMULA_AT_RISK}'" for column in FREE_TEXT_COLUMNS)
+    + ", false)"
+)
 
 
 class Registration(Base):
@@ -176,6 +196,12 @@ class Registration(Base):
     # `offer`); the seat is held until then. Kept after the offer lapsed (the
     # registration is then cancelled), so a late answer is told `offer_expired`.
     offer_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whether a free-text column may hold a formula (FORMULA_AT_RISK), kept by
+    # PostgreSQL on every write (a few microseconds): the CSV export applies the
+    # formula rule only to these rows, instead of testing every cell of every row.
+    needs_formula_check: Mapped[bool] = mapped_column(
+        Boolean, Computed(NEEDS_FORMULA_CHECK_SQL, persisted=True)
+    )
     # Lower-cased, accent-free name, e-mail and organisation, for organisers' search.
     search_text: Mapped[str] = mapped_column(Text)
     # Manage links are rows of manage_tokens; the ticket code is one per registration.

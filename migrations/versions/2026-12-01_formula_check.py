@@ -1,0 +1,52 @@
+"""Registrations get `needs_formula_check`, kept by PostgreSQL: whether a free-text
+column may hold a spreadsheet formula.
+
+The CSV export applies the formula rule (`app.exports.cells`) only to the rows
+flagged, so an export of 100,000 rows no longer tests every cell of every row;
+each write tests its own six values once (a few microseconds). Adding the
+column computes it for the rows already there.
+
+Revision ID: 0019_formula_check
+Revises: 0018_audit_target
+Create Date: 2026-12-01 02:10:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019_formula_check"
+down_revision: str | None = "0018_audit_target"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# As app.models.registration.NEEDS_FORMULA_CHECK_SQL was when this was written.
+_AT_RISK = r"(^|[,;\t\r\n]) *[-=+@]|^[\t\r]"
+_FREE_TEXT = (
+    "email",
+    "given_name",
+    "family_name",
+    "organisation",
+    "job_title",
+    "accessibility_needs",
+)
+_NEEDS_FORMULA_CHECK = (
+    "COALESCE(" + " OR ".join(f"{column} ~ '{_AT_RISK}'" for column in _FREE_TEXT) + ", false)"
+)
+
+
+def upgrade() -> None:
+    op.add_column(
+        "registrations",
+        sa.Column(
+            "needs_formula_check",
+            sa.Boolean(),
+            sa.Computed(_NEEDS_FORMULA_CHECK, persisted=True),
+            nullable=False,
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("registrations", "needs_formula_check")
