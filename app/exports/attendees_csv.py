@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.exports.cells import neutralise, neutralised
-from app.exports.copy_stream import ROW_END, copy_out, crlf_rows
+from app.exports.copy_stream import ROW_END, Copied, copy_out, crlf_rows
 from app.models import Event, Registration, RegistrationStatus
 from app.models.registration import FREE_TEXT_COLUMNS
 from app.registrations.filters import RegistrationFilters, apply_filters
@@ -111,6 +111,7 @@ async def stream_csv(
     filters: RegistrationFilters,
     columns: Sequence[str],
     dialect: CsvDialect = CsvDialect.excel,
+    copied: Copied | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the CSV as PostgreSQL's `COPY ... TO STDOUT (FORMAT csv, HEADER)` sends it;
     memory stays flat (a slow reader holds the copy back).
@@ -118,6 +119,7 @@ async def stream_csv(
     PostgreSQL filters, picks the columns and formats every cell (times in the
     event's time zone with their offset, true/false, positions, the formula rule);
     Python only adds the byte-order mark and turns the rows' line ends into CRLF.
+    Once the last row is out, `copied.rows` says how many there were.
     """
     if dialect == CsvDialect.excel:
         yield "\ufeff".encode()
@@ -130,7 +132,7 @@ async def stream_csv(
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
         )
     )
-    async for chunk in crlf_rows(copy_out(connection.driver_connection, sql)):
+    async for chunk in crlf_rows(copy_out(connection.driver_connection, sql, copied)):
         yield chunk
 
 

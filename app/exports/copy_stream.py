@@ -13,6 +13,7 @@ gives RFC 4180's rows whatever the values hold.
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, literal
@@ -30,9 +31,17 @@ ROW_END: ColumnElement[str] = literal("\r", String).label(_ROW_END_NAME)
 _ENDING = b',"\r"\n'
 
 
-async def copy_out(driver: Any, query: str) -> AsyncIterator[bytes]:
+@dataclass
+class Copied:
+    """What a finished copy reports: the rows it wrote (None until it has finished)."""
+
+    rows: int | None = None
+
+
+async def copy_out(driver: Any, query: str, copied: Copied | None = None) -> AsyncIterator[bytes]:
     """The CSV (with its header row) of `query`, run by the asyncpg connection `driver`
-    in its current transaction, chunk by chunk as PostgreSQL sends it."""
+    in its current transaction, chunk by chunk as PostgreSQL sends it; once all is
+    sent, `copied.rows` is the number of rows (PostgreSQL's own count)."""
     queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(_QUEUED_CHUNKS)
     pending: list[bytes] = []
     size = 0
@@ -48,7 +57,7 @@ async def copy_out(driver: Any, query: str) -> AsyncIterator[bytes]:
 
     async def copy() -> None:
         try:
-            await driver.copy_from_query(query, output=output, format="csv", header=True)
+            status = await driver.copy_from_query(query, output=output, format="csv", header=True)
         except asyncio.CancelledError:
             raise  # the reader has gone: nobody to tell
         except Exception as exc:
@@ -56,6 +65,8 @@ async def copy_out(driver: Any, query: str) -> AsyncIterator[bytes]:
             return
         if pending:
             await queue.put(b"".join(pending))
+        if copied is not None:
+            copied.rows = int(status.rsplit(" ", 1)[-1])  # "COPY 100000"
         await queue.put(None)
 
     task = asyncio.create_task(copy())

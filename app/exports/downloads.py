@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.events import service as events
 from app.exports import service as exports
 from app.exports.attendees_csv import CsvDialect, export_filename, stream_csv
+from app.exports.copy_stream import Copied
 from app.kit.clock import Clock
 from app.models import Event, Organiser
 from app.registrations.filters import RegistrationFilters
@@ -44,7 +45,7 @@ async def csv_download(
 ) -> StreamingResponse:
     """The event's filtered registrations as CSV, streamed, audited before the first byte."""
     event = await events.get_event(session, slug)
-    await exports.record_csv_export(
+    entry = await exports.record_csv_export(
         session,
         event=event,
         filters=choice.filters,
@@ -53,7 +54,7 @@ async def csv_download(
         actor=organiser,
         now=clock.now(),
     )
-    body = _stream(request.app.state.sessionmaker, event, choice)
+    body = _stream(request.app.state.sessionmaker, event, choice, entry.id)
     filename = export_filename(event, clock.now(), "csv")
     return StreamingResponse(
         body, media_type="text/csv; charset=utf-8", headers=_attachment(filename)
@@ -61,11 +62,16 @@ async def csv_download(
 
 
 async def _stream(
-    sessionmaker: async_sessionmaker[AsyncSession], event: Event, choice: CsvChoice
+    sessionmaker: async_sessionmaker[AsyncSession],
+    event: Event,
+    choice: CsvChoice,
+    audit_entry_id: int,
 ) -> AsyncIterator[bytes]:
     # Its own transaction: the request's has committed by the time the body streams.
     # The rows come from one statement, PostgreSQL's COPY, so the file is one consistent
-    # snapshot; the audit entry (written in the request's transaction) is already durable.
+    # snapshot; the audit entry (written in the request's transaction) is already
+    # durable, and gets the number of rows once the last one is out.
+    copied = Copied()
     async with sessionmaker() as session, session.begin():
         async for chunk in stream_csv(
             session,
@@ -73,8 +79,11 @@ async def _stream(
             filters=choice.filters,
             columns=choice.columns,
             dialect=choice.dialect,
+            copied=copied,
         ):
             yield chunk
+        if copied.rows is not None:
+            await exports.record_csv_rows(session, audit_entry_id, copied.rows)
 
 
 async def security_list_download(

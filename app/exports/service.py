@@ -3,19 +3,14 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.exports.attendees_csv import CsvDialect
 from app.exports.security_list import SecurityList, build_security_list
-from app.models import Event, Organiser, Registration
-from app.registrations.filters import RegistrationFilters, apply_filters
-
-
-async def count_filtered(session: AsyncSession, event: Event, filters: RegistrationFilters) -> int:
-    query = apply_filters(select(Registration.id).where(Registration.event_id == event.id), filters)
-    return await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+from app.models import AuditEntry, Event, Organiser
+from app.registrations.filters import RegistrationFilters
 
 
 async def record_csv_export(
@@ -27,17 +22,17 @@ async def record_csv_export(
     dialect: CsvDialect,
     actor: Organiser,
     now: datetime,
-) -> int:
-    """Audit the export before its first byte leaves (so an aborted download is on record
-    too), with the number of rows matching when it starts; returns that number."""
-    rows = await count_filtered(session, event, filters)
+) -> AuditEntry:
+    """Audit the export before its first byte leaves (so an aborted download is on
+    record too); its `rows` is filled in by `record_csv_rows` once the file is out
+    (counting them first would read the rows twice)."""
     details: dict[str, Any] = {
         "filters": filters.model_dump(mode="json", exclude_none=True),
         "columns": columns,
         "dialect": dialect.value,
-        "rows": rows,
+        "rows": None,
     }
-    await audit.record_on_event(
+    return await audit.record_on_event(
         session,
         actor=actor,
         action="event.export_csv",
@@ -45,7 +40,12 @@ async def record_csv_export(
         after=details,
         now=now,
     )
-    return rows
+
+
+async def record_csv_rows(session: AsyncSession, entry_id: int, rows: int) -> None:
+    """The number of rows the exported file held, on its audit entry."""
+    after = func.jsonb_set(AuditEntry.after, literal_column("'{rows}'"), func.to_jsonb(rows))
+    await session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(after=after))
 
 
 async def security_list_export(
