@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from app.tickets.fonts import Face, fonts_for
 from app.tickets.qr import qr_png
@@ -83,9 +83,31 @@ class _Ticket(FPDF):
     ) -> None:
         self.set_font(self.family, "B" if bold else "", size)
         self.set_text_color(*colour)
-        self.multi_cell(
-            0, size * 0.5, self.safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        text = self.safe(text)
+        height = size * 0.5
+        if self.unicode:
+            self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        # Helvetica's widths never change, so where a text breaks into lines is the
+        # same on every ticket: worked out once (multi_cell's line breaking was most
+        # of a ticket's drawing time), then each line is a cell.
+        key = (self.font_style, size, self.epw, text)
+        if (lines := _LINES.get(key)) is None:
+            broken = self.multi_cell(
+                0, height, text, align="L", dry_run=True, output=MethodReturnValue.LINES
+            )
+            # The lines come back as the font's bytes, read as Latin-1.
+            lines = _LINES[key] = [line.encode("latin-1").decode(CORE_ENCODING) for line in broken]
+            if len(_LINES) > _LINES_KEPT:
+                _LINES.pop(next(iter(_LINES)))
+        for line in lines:
+            self.cell(0, height, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+# Line breaks of texts in Helvetica, by (style, size, width, text): the event's texts
+# recur on every ticket; a bounded number kept, the oldest dropped first.
+_LINES: dict[tuple[str, float, float, str], list[str]] = {}
+_LINES_KEPT = 512
 
 
 @dataclass(frozen=True)
