@@ -88,24 +88,38 @@ class _Ticket(FPDF):
         if self.unicode:
             self.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return
-        # Helvetica's widths never change, so where a text breaks into lines is the
-        # same on every ticket: worked out once (multi_cell's line breaking was most
-        # of a ticket's drawing time), then each line is a cell.
+        # Helvetica's widths never change, so a text that fits on a line (a name) is a
+        # cell, and where a longer one (the event's notes, the same on every ticket)
+        # breaks is worked out once; multi_cell's line breaking was most of a ticket's
+        # drawing time.
+        for line in self._lines(text, size) if not self._fits(text) else [text]:
+            self.cell(0, height, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def _fits(self, text: str) -> bool:
+        """Whether `text` fits on one line in the current core font (the sum of its
+        glyphs' widths)."""
+        font = self.current_font
+        assert font is not None  # para() has just set it
+        _, points = font.get_text_width(self.normalize_text(text), self.font_size_pt, None)
+        return "\n" not in text and points / self.k <= self.epw - 2 * self.c_margin
+
+    def _lines(self, text: str, size: float) -> list[str]:
+        """`text` broken into lines as multi_cell would, in the current core font."""
         key = (self.font_style, size, self.epw, text)
-        if (lines := _LINES.get(key)) is None:
-            broken = self.multi_cell(
-                0, height, text, align="L", dry_run=True, output=MethodReturnValue.LINES
+        if (lines := _LINES.pop(key, None)) is None:
+            broken: list[str] = self.multi_cell(  # type: ignore[assignment]
+                0, size * 0.5, text, dry_run=True, output=MethodReturnValue.LINES
             )
             # The lines come back as the font's bytes, read as Latin-1.
-            lines = _LINES[key] = [line.encode("latin-1").decode(CORE_ENCODING) for line in broken]
-            if len(_LINES) > _LINES_KEPT:
+            lines = [line.encode("latin-1").decode(CORE_ENCODING) for line in broken]
+            if len(_LINES) >= _LINES_KEPT:
                 _LINES.pop(next(iter(_LINES)))
-        for line in lines:
-            self.cell(0, height, line, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _LINES[key] = lines  # the most recently used last
+        return lines
 
 
 # Line breaks of texts in Helvetica, by (style, size, width, text): the event's texts
-# recur on every ticket; a bounded number kept, the oldest dropped first.
+# recur on every ticket; a bounded number kept, the least recently used dropped first.
 _LINES: dict[tuple[str, float, float, str], list[str]] = {}
 _LINES_KEPT = 512
 
