@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from app.kit.text import full_name
-from app.mail.headers import ascii_domain, header_text, subject_header
+from app.mail.headers import MadeOnceHeaders, ascii_domain, header_text, subject_header
 from app.mail.i18n import event_time, mail_language, moment_in_zone, texts
 from app.models import Broadcast, MailKind, Registration, RegistrationStatus
 from app.tickets.pdf import TicketSheet, ticket_pdf
@@ -54,7 +54,7 @@ _OVER_KINDS = {
 }
 
 # Bodies quoted-printable or base64, never raw 8-bit: any relay takes them as they are.
-_SEVEN_BIT = policy.default.clone(cte_type="7bit")
+_SEVEN_BIT = policy.default.clone(cte_type="7bit", header_factory=MadeOnceHeaders())
 
 
 @dataclass(frozen=True)

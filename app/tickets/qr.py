@@ -50,7 +50,7 @@ def _png(matrix: tuple[bytearray, ...], *, scale: int, border: int) -> bytes:
         for modules in matrix
     ]
     header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
-    data = zlib.compress(b"".join([blank, *rows, blank]), 9)
+    data = zlib.compress(b"".join([blank, *rows, blank]))  # level 9: 4x slower, no smaller
     return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
