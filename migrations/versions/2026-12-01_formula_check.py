@@ -6,8 +6,8 @@ flagged, so an export of 100,000 rows no longer tests every cell of every row;
 each write tests its own six values once (a few microseconds). Adding the
 column computes it for the rows already there.
 
-Revision ID: 0019_formula_check
-Revises: 0018_audit_target
+Revision ID: 0020_formula_check
+Revises: 0019_invitation_reminders
 Create Date: 2026-12-01 02:10:00+00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_formula_check"
-down_revision: str | None = "0018_audit_target"
+revision: str = "0020_formula_check"
+down_revision: str | None = "0019_invitation_reminders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
