@@ -21,18 +21,12 @@ down_revision: str | None = "0019_invitation_reminders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As app.models.registration.NEEDS_FORMULA_CHECK_SQL was when this was written.
-_AT_RISK = r"(^|[,;\t\r\n]) *[-=+@]|^[\t\r]"
-_FREE_TEXT = (
-    "email",
-    "given_name",
-    "family_name",
-    "organisation",
-    "job_title",
-    "accessibility_needs",
-)
+# As app.models.registration.NEEDS_FORMULA_CHECK_SQL was when this was written: the
+# rule's first test on each of the six free-text columns.
+_R = r"(^|[,;\t\r\n]) *[-=+@]|^[\t\r]"
 _NEEDS_FORMULA_CHECK = (
-    "COALESCE(" + " OR ".join(f"{column} ~ '{_AT_RISK}'" for column in _FREE_TEXT) + ", false)"
+    f"COALESCE(email ~ '{_R}' OR given_name ~ '{_R}' OR family_name ~ '{_R}'"
+    f" OR organisation ~ '{_R}' OR job_title ~ '{_R}' OR accessibility_needs ~ '{_R}', false)"
 )
 
 
