@@ -372,3 +372,29 @@ def test_0013_tallies_the_messages_there_and_follows_later_changes(empty_databas
 
     downgrade(empty_database, "0012_search_trigrams")
     assert "outbox_tallies" not in _tables(empty_database)
+
+
+def test_0020_flags_the_rows_there_whose_text_may_hold_a_formula(empty_database: str) -> None:
+    upgrade(empty_database, "0005_signup_seq")
+    _run(empty_database, _before_0006)
+    upgrade(empty_database, "0019_invitation_reminders")
+    for change in (
+        "organisation = 'Mairie;=1+1' WHERE family_name = 'first'",
+        "job_title = 'Officer, migration' WHERE family_name = 'second'",
+    ):
+        _all(empty_database, f"UPDATE registrations SET {change} RETURNING 1")
+
+    upgrade(empty_database, "0020_formula_check")
+    flagged = "SELECT family_name FROM registrations WHERE needs_formula_check ORDER BY 1"
+    assert _all(empty_database, flagged) == [("first",)]
+    # Kept on every later write.
+    _run(
+        empty_database,
+        lambda conn: conn.execute(
+            text(
+                "UPDATE registrations SET accessibility_needs = E'Ramp\\n@ door' "
+                "WHERE family_name = 'third'"
+            )
+        ),
+    )
+    assert _all(empty_database, flagged) == [("first",), ("third",)]
