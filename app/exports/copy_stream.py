@@ -5,10 +5,11 @@ inside its quotes. Telling the two apart by counting quotes costs Python work pe
 value; instead the query ends each row with one more cell, `ROW_END` (a single
 carriage return, which `COPY` writes quoted: `,"<CR>"`), so every row ends in
 `,"<CR>"<LF>` and nothing else in the file can: inside a quoted value each `"` is
-doubled or closes it before a `,` or a line end, never before a CR; and a
-value of the file that is exactly a CR would be the row's last one, which is
-`ROW_END`'s place. Replacing that sequence with CRLF, one pass in C per chunk,
-gives RFC 4180's rows whatever the values hold.
+doubled or closes it before a `,` or a line end, never before a CR; and another
+cell holding just a CR is written the same way but followed by a `,`, as only
+the row's last cell (`ROW_END`) is followed by the line end. Replacing that
+sequence with CRLF, a split and a join in C per chunk, gives RFC 4180's rows
+whatever the values hold.
 """
 
 import asyncio
@@ -25,8 +26,7 @@ _QUEUED_CHUNKS = 4
 # response goes out in fewer, larger writes (each costs the HTTP stack the same).
 _CHUNK_BYTES = 256 * 1024
 
-_ROW_END_NAME = "\r"
-ROW_END: ColumnElement[str] = literal("\r", String).label(_ROW_END_NAME)
+ROW_END: ColumnElement[str] = literal("\r", String).label("\r")
 """The last column of a query given to `crlf_rows`: its header and every row end with it."""
 _ENDING = b',"\r"\n'
 
