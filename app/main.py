@@ -41,6 +41,7 @@ from app.kit.middleware import (
     BodySizeLimit,
     DatabaseOutageGuard,
     FrameProtection,
+    ServerTiming,
 )
 from app.kit.secrets import signing_key
 from app.mail.transport import transport_for
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Content-Type", "Authorization"],
         )
+    # Outermost: the time it reports covers every other middleware too.
+    app.add_middleware(ServerTiming)
     app.include_router(health.router)
     app.include_router(registrations_public_router.router)
     app.include_router(substitutions_router.router)

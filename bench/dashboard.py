@@ -2,8 +2,9 @@
 
 One request at a time to `rsvp serve` (1 process), signed in through the sign-in
 form like a browser (session cookie, CSRF token), so each time is one page's
-latency, not queueing. The pages send `Server-Timing` (their time inside the app:
-dependencies, queries, rendering), shown as server p95. Baselines, in the same
+latency, not queueing. The server sends `Server-Timing` (its time inside the app:
+middleware, dependencies, queries, rendering; and its CPU time), shown as server
+p50/p95 and CPU p50; the target is judged on the server's p95. Baselines, in the same
 run: the same server's /healthz (the HTTP stack alone) and the JSON stats the
 API serves (the same figures, without a page around them).
 """
@@ -64,37 +65,35 @@ def measure(bench: BenchRun, config: BenchConfig) -> list[reads.Timing]:
 
 
 def report(timings: list[reads.Timing], config: BenchConfig) -> str:
-    headers = ["request", "requests", "p50", "p95", "p99", "server p50", "server p95", "failed"]
-    headers.append(f"server p95 < {TARGET_MS:g} ms")
+    headers = ["request", "requests", "p50", "p95", "p99", "server p50", "server p95"]
+    headers += ["server CPU p50", "failed", f"server p95 < {TARGET_MS:g} ms"]
     rows = []
     for t in timings:
-        served = t.server_ms
-        verdict = "-" if t.read.baseline else ("PASS" if t.p(95, served) < TARGET_MS else "MISS")
-        rows.append(
-            [
-                t.read.what,
-                f"{len(t.client_ms):,}",
-                ms(t.p(50)),
-                ms(t.p(95)),
-                ms(t.p(99)),
-                ms(t.p(50, served)) if served else "-",
-                ms(t.p(95, served)) if served else "-",
-                f"{t.failed:,}" + (" FLAGGED" if t.failed else ""),
-                verdict,
-            ]
-        )
+        judged = reads.judged(t)
+        verdict = "-" if t.read.baseline else ("PASS" if judged < TARGET_MS else "MISS")
+        failed = f"{t.failed:,}" + (" FLAGGED" if t.failed else "")
+        client = [ms(t.p(50)), ms(t.p(95)), ms(t.p(99))]
+        served = reads.served_columns(t)
+        rows.append([t.read.what, f"{len(t.client_ms):,}", *client, *served, failed, verdict])
+    pages = [t for t in timings if not t.read.baseline]
     overview = next(t for t in timings if t.read.path == _PAGE)
+    slowest = max(pages, key=reads.judged)
     targets = [
         Target(
             f"overview renders in < {TARGET_MS:g} ms server time at {config.reads_rows:,}",
-            f"server p95 {ms(overview.p(95, overview.server_ms))}",
-            bool(overview.server_ms) and overview.p(95, overview.server_ms) < TARGET_MS,
-        )
+            f"server p95 {ms(reads.judged(overview))}",
+            bool(overview.server_ms) and reads.judged(overview) < TARGET_MS,
+        ),
+        Target(
+            f"every page < {TARGET_MS:g} ms server time",
+            f"slowest: {slowest.read.what}, {ms(reads.judged(slowest))}",
+            all(reads.judged(t) < TARGET_MS for t in pages) and not any(t.failed for t in pages),
+        ),
     ]
     title = (
         f"Dashboard pages at {config.reads_rows:,} registrations: one request at a time to "
         "`rsvp serve` (1 process), signed in with a session; latency at the client, and "
-        "the page's own time from its Server-Timing header"
+        "the server's own time and CPU time from its Server-Timing header"
     )
     return report_with_targets(title, headers, rows, issue=14, targets=targets)
 

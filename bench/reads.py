@@ -3,14 +3,16 @@
 One request at a time over a kept-alive connection to `rsvp serve` (1 process),
 so each time is one request's latency, not queueing. The baselines are the
 same server's /healthz (the HTTP stack alone) and /readyz (plus one database
-round trip). If the server says how long it worked (a Server-Timing header),
-its p95 is shown too.
+round trip). The server says in a Server-Timing header how long it worked on
+each request (`app`) and the CPU time its process spent meanwhile (`cpu`): shown
+next to the client's times, they tell the request's own cost from the waiting
+that a loaded machine adds. The target is judged on the server's p95.
 """
 
 import re
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -22,7 +24,7 @@ from bench.tables import Target, ms, progress, report_with_targets
 WARMUP = 10
 TARGET_MS = 20.0
 _ADMIN = f"/api/admin/events/{EVENT_SLUG}"
-_DURATION = re.compile(r"dur=([0-9.]+)")
+_DURATION = re.compile(r"(\w+);dur=([0-9.]+)")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class Timing:
     read: Read
     client_ms: list[float]
     server_ms: list[float]
+    """The server's own time (Server-Timing `app`), where it says it."""
     failed: int
+    cpu_ms: list[float] = field(default_factory=list)
+    """The server process's CPU time for the request (Server-Timing `cpu`)."""
 
     def p(self, percent: int, values: list[float] | None = None) -> float:
         data = self.client_ms if values is None else values
@@ -62,11 +67,10 @@ class Timing:
         return statistics.quantiles(data, n=100, method="inclusive")[percent - 1]
 
 
-def _server_ms(response: httpx.Response) -> float | None:
-    """The longest `dur` of a Server-Timing header (its total), if there is one."""
-    header = response.headers.get("server-timing")
-    durations = [float(d) for d in _DURATION.findall(header or "")]
-    return max(durations) if durations else None
+def server_timing(response: httpx.Response) -> dict[str, float]:
+    """The durations of a Server-Timing header by name (`app`, `cpu`), in ms."""
+    header = response.headers.get("server-timing") or ""
+    return {name: float(duration) for name, duration in _DURATION.findall(header)}
 
 
 def time_read(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
@@ -76,6 +80,7 @@ def time_read(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
         client.get(read.path)
     client_ms: list[float] = []
     server_ms: list[float] = []
+    cpu_ms: list[float] = []
     failed = 0
     deadline = time.monotonic() + config.reads_seconds
     while len(client_ms) < config.reads_requests and time.monotonic() < deadline:
@@ -84,10 +89,24 @@ def time_read(client: httpx.Client, read: Read, config: BenchConfig) -> Timing:
         client_ms.append(1000 * (time.perf_counter() - start))
         if response.status_code != 200:
             failed += 1
-        served = _server_ms(response)
-        if served is not None:
-            server_ms.append(served)
-    return Timing(read, client_ms, server_ms, failed)
+        timing = server_timing(response)
+        if "app" in timing:
+            server_ms.append(timing["app"])
+        if "cpu" in timing:
+            cpu_ms.append(timing["cpu"])
+    return Timing(read, client_ms, server_ms, failed, cpu_ms)
+
+
+def judged(t: Timing) -> float:
+    """The p95 a target is judged on: the server's own time where it says it, else
+    the client's (the loopback adds a fraction of a ms)."""
+    return t.p(95, t.server_ms) if t.server_ms else t.p(95)
+
+
+def served_columns(t: Timing) -> list[str]:
+    """Server p50 and p95, and its CPU time per request at p50 ("-" where unsaid)."""
+    server = [ms(t.p(50, t.server_ms)), ms(t.p(95, t.server_ms))] if t.server_ms else ["-"] * 2
+    return [*server, ms(t.p(50, t.cpu_ms)) if t.cpu_ms else "-"]
 
 
 def measure(bench: BenchRun, config: BenchConfig) -> list[Timing]:
@@ -105,37 +124,34 @@ def measure(bench: BenchRun, config: BenchConfig) -> list[Timing]:
 
 
 def report(timings: list[Timing], config: BenchConfig) -> str:
-    headers = ["request", "requests", "p50", "p95", "p99", "server p95", "failed"]
-    headers.append(f"p95 < {TARGET_MS:g} ms")
+    headers = ["request", "requests", "p50", "p95", "p99", "server p50", "server p95"]
+    headers += ["server CPU p50", "failed", f"server p95 < {TARGET_MS:g} ms"]
     rows = []
     for t in timings:
-        server = ms(t.p(95, t.server_ms)) if t.server_ms else "-"
-        verdict = "-" if t.read.baseline else ("PASS" if t.p(95) < TARGET_MS else "MISS")
+        verdict = "-" if t.read.baseline else ("PASS" if judged(t) < TARGET_MS else "MISS")
         failed = f"{t.failed:,}" + (" FLAGGED" if t.failed else "")
-        rows.append(
-            [
-                t.read.what,
-                f"{len(t.client_ms):,}",
-                ms(t.p(50)),
-                ms(t.p(95)),
-                ms(t.p(99)),
-                server,
-                failed,
-                verdict,
-            ]
-        )
+        client = [ms(t.p(50)), ms(t.p(95)), ms(t.p(99))]
+        rows.append([t.read.what, f"{len(t.client_ms):,}", *client, *served_columns(t), failed])
+        rows[-1].append(verdict)
     checked = [t for t in timings if not t.read.baseline]
-    slowest = max(checked, key=lambda t: t.p(95))
+    slowest = max(checked, key=judged)
+    slowest_client = max(checked, key=lambda t: t.p(95))
     targets = [
         Target(
-            f"list, search and stats p95 < {TARGET_MS:g} ms at {config.reads_rows:,}",
-            f"slowest: {slowest.read.what}, {ms(slowest.p(95))}",
+            f"list, search and stats p95 < {TARGET_MS:g} ms at {config.reads_rows:,} (server time)",
+            f"slowest: {slowest.read.what}, {ms(judged(slowest))}",
+            all(judged(t) < TARGET_MS for t in checked) and not any(t.failed for t in checked),
+        ),
+        Target(
+            "the same at the client (loopback, and this machine's load)",
+            f"slowest: {slowest_client.read.what}, {ms(slowest_client.p(95))}",
             all(t.p(95) < TARGET_MS for t in checked),
-        )
+        ),
     ]
     title = (
         f"Organiser reads at {config.reads_rows:,} registrations: one request at a time "
-        "to `rsvp serve` (1 process), client-side latency"
+        "to `rsvp serve` (1 process); latency at the client, and the server's own time "
+        "and CPU time from its Server-Timing header"
     )
     return report_with_targets(title, headers, rows, issue=11, targets=targets)
 

@@ -1,5 +1,6 @@
 """Markdown tables (pasted as they are into the README) and target verdicts."""
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ class Target:
         return "PASS" if self.met else "MISS"
 
 
+def load_note() -> str:
+    """The machine's load average as the table was printed: next to every number
+    measured on a shared machine."""
+    one, five, fifteen = os.getloadavg()
+    return f"Load average at the end (1, 5, 15 min): {one:.2f}, {five:.2f}, {fifteen:.2f}."
+
+
 def targets_table(targets: Sequence[Target]) -> str:
     rows = [[t.what, t.measured, t.verdict] for t in targets]
     return table(["target", "measured", "verdict"], rows, right_from=1)
@@ -65,7 +73,8 @@ def report_with_targets(
     issue: int,
     targets: Sequence[Target],
 ) -> str:
-    """A benchmark's printed result: its title, its table, then its targets' verdicts."""
+    """A benchmark's printed result: its title, its table, its targets' verdicts, and
+    the machine's load."""
     return "\n".join(
         [
             title,
@@ -75,5 +84,7 @@ def report_with_targets(
             f"Targets (issue {issue}):",
             "",
             targets_table(targets),
+            "",
+            load_note(),
         ]
     )

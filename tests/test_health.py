@@ -1,5 +1,6 @@
 """Liveness and readiness."""
 
+import re
 from typing import Any
 
 import httpx
@@ -26,3 +27,15 @@ async def test_readyz_is_503_when_the_database_does_not_answer(app: Any) -> None
     assert response.status_code == 503
     assert response.json()["code"] == "not_ready"
     assert response.headers["Retry-After"] == "5"
+
+
+async def test_every_answer_says_how_long_the_app_worked_on_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """One Server-Timing header (what `make bench` reports as server time and CPU
+    time), on the API, on a page and on a refusal alike."""
+    for path in ("/healthz", "/readyz", "/admin/sign-in", "/api/no-such-thing"):
+        response = await client.get(path)
+        timings = response.headers.get_list("server-timing")
+        assert len(timings) == 1, (path, timings)
+        assert re.fullmatch(r"app;dur=\d+\.\d, cpu;dur=\d+\.\d", timings[0]), (path, timings)

@@ -6,7 +6,6 @@ CSRF, 404, 409, 429 ...) is a page in the organiser's language with the
 service's reason and a way back to the dashboard.
 """
 
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -63,15 +62,6 @@ class DashboardRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def handle_as_page(request: Request) -> Response:
-            started = time.perf_counter()
-            response = await answer(request)
-            # How long the page took here (dependencies, queries, rendering): what
-            # `make bench BENCH=dashboard` reports as server time.
-            elapsed = 1000 * (time.perf_counter() - started)
-            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
-            return response
-
-        async def answer(request: Request) -> Response:
             try:
                 return await handle(request)
             except SignInRequired as error:
