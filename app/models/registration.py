@@ -118,6 +118,11 @@ class Registration(Base):
         ),
         Index("ix_registrations_event_status", "event_id", "status"),
         Index("ix_registrations_event_signup_seq", "event_id", "signup_seq"),
+        # The list's exact total under its filters (`count_matching`): an index-only
+        # count of the matching entries rather than a scan of the event's rows.
+        Index(
+            "ix_registrations_event_filters", "event_id", "affiliation_type", "country", "status"
+        ),
         # The waitlist in order: its head in O(log n), and a position is the number
         # of entries before it (`app.models.waitlist`).
         Index(

@@ -7,11 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.kit.errors import NotFound
-from app.kit.pagination import KeysetPage, keyset_page
+from app.kit.pagination import KeysetPage
 from app.mail import outbox
 from app.models import Event, Registration
 from app.models.waitlist import load_positions
-from app.registrations.filters import RegistrationFilters, count_matching, filtered_registrations
+from app.registrations.filters import RegistrationFilters, matching_page
 from app.registrations.schemas import EmailRead
 
 
@@ -24,16 +24,7 @@ async def list_registrations(
     cursor: str | None,
 ) -> KeysetPage[Registration]:
     """Oldest first; a cursor resumes after the last row of the page that issued it."""
-    page = await keyset_page(
-        session,
-        filtered_registrations(event, filters),
-        order=Registration.signup_seq,
-        limit=limit,
-        cursor=cursor,
-        total=await count_matching(session, event, filters),
-    )
-    await load_positions(session, page.items)
-    return page
+    return await matching_page(session, event, filters, limit=limit, cursor=cursor)
 
 
 async def get_registration(

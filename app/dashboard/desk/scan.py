@@ -18,7 +18,7 @@ from app.kit.errors import InvalidTransition, NotFound
 from app.kit.secrets import digest
 from app.models import Event, EventCounters, Organiser, Registration, RegistrationStatus
 from app.registrations import transitions
-from app.registrations.filters import RegistrationFilters, filtered_registrations
+from app.registrations.filters import RegistrationFilters, filtered_registrations, with_event
 from app.registrations.transitions import Action
 
 # A ticket code is 43 characters; anything much longer is no ticket of ours.
@@ -127,4 +127,4 @@ async def find_by_name(session: AsyncSession, *, event: Event, words: str) -> li
     if not filters.q:
         return []
     query = filtered_registrations(event, filters).limit(NAME_MATCHES)
-    return list((await session.scalars(query)).unique())
+    return with_event(list(await session.scalars(query)), event)

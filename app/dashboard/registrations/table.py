@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kit.pagination import encode_cursor, keyset_page
+from app.kit.pagination import encode_cursor
 from app.models import Event, Registration
-from app.models.waitlist import load_positions
-from app.registrations.filters import RegistrationFilters, count_matching, filtered_registrations
+from app.registrations.filters import RegistrationFilters, matching_page
 
 PAGE_SIZE = 50
 
@@ -39,17 +38,15 @@ async def table_page(
     """The rows after `after`, or else before `before`, or else the first ones,
     in sign-up order, with the total the filters match over all pages."""
     backwards = after is None and before is not None
-    page = await keyset_page(
+    page = await matching_page(
         session,
-        filtered_registrations(event, filters),
-        order=Registration.signup_seq,
+        event,
+        filters,
         limit=limit,
         cursor=before if backwards else after,
         newest_first=backwards,
-        total=await count_matching(session, event, filters),
     )
     rows = list(reversed(page.items)) if backwards else page.items
-    await load_positions(session, rows)
     if not rows:
         return TablePage(rows=[], total=page.total, next_cursor=None, previous_cursor=None)
     first, last = encode_cursor(rows[0].signup_seq), encode_cursor(rows[-1].signup_seq)
