@@ -1,7 +1,7 @@
 """An event's figures for the organisers' dashboard."""
 
 from collections import Counter, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events.schemas import DailySignups, EventStats
-from app.events.seating import lapsed_holds, seats_of
+from app.events.seating import Seats, lapsed_holds, seats_of
 from app.mail import outbox
 from app.models import (
     AffiliationType,
@@ -55,12 +55,28 @@ async def _invitations(session: AsyncSession, event: Event) -> dict[InvitationSt
     return counts
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What the overview shows, read once: the stats, the seats they came from, and
+    arrivals per local hour (naive times on the venue's clock)."""
+
+    stats: EventStats
+    seats: Seats
+    checkins_per_hour: dict[datetime, int]
+
+
 async def event_stats(session: AsyncSession, event: Event, *, now: datetime) -> EventStats:
     """Statuses count every registration; affiliation and country count the active ones.
 
     `checked_in` counts confirmed registrations that have arrived: a check-in of a
     registration cancelled since (say, with the event) is not an attendee.
     """
+    return (await figures_of(session, event, now=now)).stats
+
+
+async def figures_of(session: AsyncSession, event: Event, *, now: datetime) -> Figures:
+    """The stats with their seats and the hourly arrivals, from one read of the
+    counters and one of the tallies."""
     # Statuses, seats and arrivals from the counters, the breakdowns from the
     # tallies: both kept by triggers, so nothing here reads the registrations.
     figures = await session.get_one(EventCounters, event.id, populate_existing=True)
@@ -79,7 +95,7 @@ async def event_stats(session: AsyncSession, event: Event, *, now: datetime) -> 
     if seats.held:
         # Holds past their deadline no longer count, though not yet released.
         seats = replace(seats, held=seats.held - await lapsed_holds(session, event, now))
-    return EventStats(
+    stats = EventStats(
         capacity=event.capacity,
         seats_left=seats.left,
         checked_in=seats.checked_in,
@@ -98,19 +114,20 @@ async def event_stats(session: AsyncSession, event: Event, *, now: datetime) -> 
         invitations=await _invitations(session, event),
         seats_held=seats.held,
     )
+    return Figures(stats, seats, _checkins_per_hour(tallies["checkin_quarter"], event.timezone))
 
 
 def _unknown_last(item: tuple[str, int]) -> str:
     return item[0] or "~"
 
 
-async def checkins_per_hour(session: AsyncSession, event: Event) -> dict[datetime, int]:
+def _checkins_per_hour(quarters: dict[str, int], timezone: str) -> dict[datetime, int]:
     """Arrivals of confirmed registrations per hour on the venue's clock (naive local
     hours), for the overview's chart: summed from the check-in quarter hours' tallies,
     so they read no registration."""
-    zone = ZoneInfo(event.timezone)
+    zone = ZoneInfo(timezone)
     hours: Counter[datetime] = Counter()
-    for quarter, count in (await _tallies(session, event))["checkin_quarter"].items():
+    for quarter, count in quarters.items():
         local = datetime.fromisoformat(quarter).astimezone(zone)
         hours[local.replace(minute=0, tzinfo=None)] += count
     return dict(hours)

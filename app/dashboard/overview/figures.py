@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import stats
 from app.events.schemas import EventStats
-from app.events.seating import Seats, seats
+from app.events.seating import Seats
 from app.models import Event, RegistrationStatus
 from app.web.i18n import N_
 
@@ -90,9 +90,7 @@ class Overview:
 
 
 async def overview_of(session: AsyncSession, event: Event, *, now: datetime) -> Overview:
+    figures = await stats.figures_of(session, event, now=now)
     return Overview(
-        event=event,
-        stats=await stats.event_stats(session, event, now=now),
-        seats=await seats(session, event, now=now),
-        checkins=await stats.checkins_per_hour(session, event),
+        event=event, stats=figures.stats, seats=figures.seats, checkins=figures.checkins_per_hour
     )
