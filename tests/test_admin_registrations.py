@@ -133,6 +133,34 @@ async def test_search_finds_names_without_accents(
     assert [r["given_name"] for r in response.json()["items"]] == ["José"]
 
 
+async def test_a_search_says_its_exact_total_on_every_page(
+    event: object,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FakeClock,
+    make_registration: MakeRegistration,
+    auth_headers: AuthHeaders,
+    client: httpx.AsyncClient,
+) -> None:
+    """The first page counts its matches in its own statement, the next ones apart:
+    the same total either way, and none when nothing matches."""
+    await bulk_register(sessionmaker, clock, 30)  # "delegate 0" to "delegate 29"
+    await make_registration("cancelled", given_name="Delegate", family_name="Gone")
+    await make_registration(given_name="Eleni", family_name="Papadopoulou")
+    headers = await auth_headers("viewer")
+    totals, seen, cursor = [], [], None
+    while True:
+        params = {"q": "delegate", "limit": "12", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(LIST, params=params, headers=headers)).json()
+        totals.append(page["total"])
+        seen += [r["family_name"] for r in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert totals == [31, 31, 31]
+    assert len(seen) == len(set(seen)) == 31
+    nobody = await client.get(LIST, params={"q": "nobody-at-all"}, headers=headers)
+    assert (nobody.json()["items"], nobody.json()["total"]) == ([], 0)
+
+
 async def test_detail_has_the_registration_and_its_email_history(
     event: object,
     make_registration: MakeRegistration,

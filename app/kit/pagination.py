@@ -63,10 +63,18 @@ async def keyset_page(
     cursor: str | None,
     newest_first: bool = False,
     total: int | None = None,
+    count_with_page: bool = False,
 ) -> KeysetPage[T]:
     """One page of `query` ordered by `order` (any ORDER BY it has is replaced),
-    plus the total it matches (counted here unless the caller knows it)."""
-    if total is None:
+    plus the total it matches, counted here unless the caller knows it.
+
+    `count_with_page`: a first page counts in its own statement (a window over all
+    the matches, before the limit): one round trip and one scan, not two. Worth it
+    where finding the page reads every match anyway (a search's bitmap, sorted);
+    a later page, after a cursor, still counts apart.
+    """
+    in_page = total is None and count_with_page and cursor is None
+    if total is None and not in_page:
         count = select(func.count()).select_from(query.order_by(None).subquery())
         total = await session.scalar(count)
     query = query.order_by(None).order_by(order.desc() if newest_first else order)
@@ -74,7 +82,13 @@ async def keyset_page(
         after = decode_cursor(cursor)
         query = query.where(order < after if newest_first else order > after)
     # One row more than asked tells whether another page follows.
-    rows = list((await session.scalars(query.limit(limit + 1))).unique())
+    query = query.limit(limit + 1)
+    if in_page:
+        counted = (await session.execute(query.add_columns(func.count().over()))).unique().all()
+        rows: list[T] = [row[0] for row in counted]
+        total = counted[0][1] if counted else 0
+    else:
+        rows = list((await session.scalars(query)).unique())
     items = rows[:limit]
     next_cursor = encode_cursor(getattr(items[-1], order.key)) if len(rows) > limit else None
     return KeysetPage(items=items, next_cursor=next_cursor, total=total or 0)

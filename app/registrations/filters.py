@@ -131,7 +131,12 @@ async def matching_page(
     newest_first: bool = False,
 ) -> KeysetPage[Registration]:
     """A page of the registrations matching `filters` (after `cursor`, in sign-up
-    order or newest first), with their waitlist positions and the exact total."""
+    order or newest first), with their waitlist positions and the exact total.
+
+    A search's first page counts its matches in the page's own statement: finding
+    the page reads every match anyway (the trigram index's bitmap, then a sort).
+    """
+    count_with_page = bool(filters.q) and cursor is None
     page = await keyset_page(
         session,
         filtered_registrations(event, filters),
@@ -139,7 +144,8 @@ async def matching_page(
         limit=limit,
         cursor=cursor,
         newest_first=newest_first,
-        total=await count_matching(session, event, filters),
+        total=None if count_with_page else await count_matching(session, event, filters),
+        count_with_page=count_with_page,
     )
     await load_positions(session, with_event(page.items, event))
     return page
