@@ -134,7 +134,10 @@ def test_sign_up_through_the_form_and_see_the_confirmation(
     status = page.locator("#status")
     expect(status).to_contain_text("Your place is confirmed" if lang == "en" else "تم تأكيد مكانك")
     expect(page.locator(".ticket img")).to_be_visible()
-    assert page.locator(".ticket img").evaluate("img => img.naturalWidth") > 0
+    # Visible is not loaded: wait for the image's decoding (it rejects a broken one).
+    assert (
+        page.locator(".ticket img").evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    )
     assert_accessible(page)
     page.screenshot(path=screenshot(f"result-{lang}-1280.png"), full_page=True)
 
