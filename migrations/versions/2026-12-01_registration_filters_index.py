@@ -6,8 +6,8 @@ affiliation type or the country that count read every registration of the event
 matching entries, without visiting the table (an index-only scan): well under a
 millisecond for a combined filter, a few for a country alone.
 
-Revision ID: 0020_registration_filters
-Revises: 0019_invitation_reminders
+Revision ID: 0021_registration_filters
+Revises: 0020_formula_check
 Create Date: 2026-12-01 02:05:00+00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0020_registration_filters"
-down_revision: str | None = "0019_invitation_reminders"
+revision: str = "0021_registration_filters"
+down_revision: str | None = "0020_formula_check"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
