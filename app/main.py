@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -16,6 +17,8 @@ from app.config import Settings, get_settings
 from app.dashboard import home as dashboard_home
 from app.dashboard import records as dashboard_records
 from app.dashboard.desk import pages as dashboard_desk
+from app.dashboard.invitations import creating as dashboard_inviting
+from app.dashboard.invitations import pages as dashboard_invitations
 from app.dashboard.overview import page as dashboard_overview
 from app.dashboard.registrations import pages as dashboard_registrations
 from app.dashboard.rendering import STATIC_DIR as DASHBOARD_STATIC_DIR
@@ -59,6 +62,10 @@ from app.web.rsvp import pages as rsvp_pages
 log = logging.getLogger(__name__)
 
 MAIL_WORKER_GRACE_SECONDS = 10
+# Invitation lists may be larger than other bodies: the API's and the dashboard's import.
+IMPORT_PATHS = re.compile(
+    f"{INVITATION_IMPORT_PATH.pattern}|{dashboard_inviting.IMPORT_PAGE.pattern}"
+)
 
 
 @asynccontextmanager
@@ -126,8 +133,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        page_refusal=pages.too_large_page,
-        larger=(INVITATION_IMPORT_PATH, settings.max_import_bytes),
+        page_refusal=lambda request: (
+            pages.too_large_page(request) or dashboard_inviting.too_large_page(request)
+        ),
+        larger=(IMPORT_PATHS, settings.max_import_bytes),
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -155,6 +164,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(dashboard_records.router)
     app.include_router(dashboard_registrations.router)
     app.include_router(dashboard_desk.router)
+    # Before the invitations' pages: `new` and `import` are not invitation ids.
+    app.include_router(dashboard_inviting.router)
+    app.include_router(dashboard_invitations.router)
     # The pages' routers: their refusals made by middleware are pages too.
     app.state.page_routers = (pages.router, substitute_pages.router, rsvp_pages.router)
     for page_router in app.state.page_routers:

@@ -25,6 +25,7 @@ TITLES: dict[int, str] = {
     403: N_("You cannot do this"),
     404: N_("Page not found"),
     409: N_("This cannot be done now"),
+    413: N_("This file is too large"),
     422: N_("This page could not be shown"),
     429: N_("Too many requests"),
 }
@@ -39,6 +40,9 @@ REASONS: dict[str, str] = {
     "not_found": N_("Check the address, or go back to the events."),
     "rate_limited": N_("Too many failed sign-ins; please wait before trying again."),
     "bad_request": N_("Check the address, or go back to the events."),
+    "payload_too_large": N_(
+        "The file is too large: send at most 1,000 invitations, 2 MB, at a time."
+    ),
 }
 
 

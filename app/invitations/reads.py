@@ -17,9 +17,11 @@ from app.registrations.filters import like_escape
 from app.registrations.schemas import EmailRead
 
 
-def _listed(
+def listed_invitations(
     event: Event, statuses: list[InvitationStatus] | None, q: str | None
 ) -> Select[Invitation]:
+    """The event's invitations with these statuses (any, if none) whose name, e-mail or
+    organisation hold every word of `q`; the list and the dashboard's table page it."""
     query = (
         select(Invitation)
         .options(joinedload(Invitation.event, innerjoin=True))
@@ -43,7 +45,11 @@ async def list_invitations(
 ) -> KeysetPage[Invitation]:
     """Oldest first; a cursor resumes after the last row of the page that issued it."""
     return await keyset_page(
-        session, _listed(event, statuses, q), order=Invitation.seq, limit=limit, cursor=cursor
+        session,
+        listed_invitations(event, statuses, q),
+        order=Invitation.seq,
+        limit=limit,
+        cursor=cursor,
     )
 
 

@@ -20,11 +20,13 @@ from pydantic import ValidationError
 
 from app.dashboard.auth import PageOrganiser, require_page_role
 from app.dashboard.csrf import CsrfProtected, csrf_token
+from app.dashboard.links import here as address
+from app.dashboard.links import see_other
 from app.dashboard.registrations import labels
 from app.dashboard.registrations.actions import IRREVERSIBLE, offered
 from app.dashboard.registrations.detail import registration_record
 from app.dashboard.registrations.table import table_page
-from app.dashboard.rendering import HEADERS, render_page, translations
+from app.dashboard.rendering import render_page, translations
 from app.dashboard.routing import dashboard_router
 from app.dashboard.when import moment_formatter
 from app.deps import ClockDep, SessionDep
@@ -65,13 +67,6 @@ def _filters_from(request: Request) -> dict[str, Any]:
         values[flag] = {"yes": True, "no": False}.get(query.get(flag, ""))
     values["q"] = query.get("q") or None
     return values
-
-
-def _here(request: Request, **changes: str | None) -> str:
-    """This page's address with some query parameters changed (None drops one)."""
-    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
-    pairs += [(k, v) for k, v in changes.items() if v is not None]
-    return request.url.path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
 def _back(slug: str, back: str | None, fallback: str) -> str:
@@ -173,7 +168,7 @@ async def registrations_table(
     except (ValidationError, InvalidCursor):
         status_code, problem = 422, True
     lang = page_language(request)
-    here = _here(request)
+    here = address(request)
     rows = RowMaker(request, organiser, slug, here)
     return render_page(
         request,
@@ -184,10 +179,10 @@ async def registrations_table(
             "problem": problem,
             "page": page,
             "rows": [rows.row(r) for r in page.rows] if page else [],
-            "next_href": _here(request, after=page.next_cursor, before=None)
+            "next_href": address(request, after=page.next_cursor, before=None)
             if page and page.next_cursor
             else None,
-            "previous_href": _here(request, before=page.previous_cursor, after=None)
+            "previous_href": address(request, before=page.previous_cursor, after=None)
             if page and page.previous_cursor
             else None,
             "here": here,
@@ -219,8 +214,8 @@ async def registration_page(
         {
             "event": event,
             "record": record,
-            "row": RowMaker(request, organiser, slug, _here(request)).row(record.registration),
-            "here": _here(request),
+            "row": RowMaker(request, organiser, slug, address(request)).row(record.registration),
+            "here": address(request),
             "csrf_token": csrf_token(request),
             "done": await _done_message(request, session, event),
             "labels": labels,
@@ -285,7 +280,7 @@ async def act(
     if action in IRREVERSIBLE and confirm != "yes":
         # Not confirmed yet: ask first.
         question = f"{registration_path(slug, registration_id)}/{action}"
-        return _see_other(f"{question}?{urlencode({'back': returning})}")
+        return see_other(f"{question}?{urlencode({'back': returning})}")
     await transitions.apply_action(
         session,
         event_slug=slug,
@@ -295,12 +290,6 @@ async def act(
         now=clock.now(),
     )
     separator = "&" if "?" in returning else "?"
-    return _see_other(
+    return see_other(
         f"{returning}{separator}{urlencode({'done': action.value, 'who': registration_id})}"
     )
-
-
-def _see_other(url: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    response.headers.update(HEADERS)
-    return response

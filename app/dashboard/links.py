@@ -1,0 +1,22 @@
+"""Addresses the dashboard's pages link to and send the browser to."""
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from app.dashboard.rendering import HEADERS
+
+
+def here(request: Request, **changes: str | None) -> str:
+    """This page's address with some query parameters changed (None drops one)."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    pairs += [(k, v) for k, v in changes.items() if v is not None]
+    return request.url.path + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def see_other(url: str) -> RedirectResponse:
+    """After a form's post, the page to show (303: the browser gets it)."""
+    response = RedirectResponse(url, status_code=303)
+    response.headers.update(HEADERS)
+    return response

@@ -1,0 +1,70 @@
+"""Keyset pages that go both ways, for the dashboard's tables.
+
+The API's lists page forwards only (`next_cursor`); a table also goes back. A
+page read backwards is the same keyset query newest first from its first row,
+turned round, so both directions cost one index range scan whatever the page.
+"""
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.kit.pagination import encode_cursor, keyset_page
+
+T = TypeVar("T")
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class TablePage(Generic[T]):
+    rows: list[T]
+    total: int
+    next_cursor: str | None
+    """Pass as `after` for the page that follows; None on the last page."""
+    previous_cursor: str | None
+    """Pass as `before` for the page that comes before; None on the first page."""
+
+
+async def two_way_page(
+    session: AsyncSession,
+    query: Select[T],
+    *,
+    order: InstrumentedAttribute[int],
+    total: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> TablePage[T]:
+    """The rows after `after`, or else before `before`, or else the first ones, in
+    `order`, with the total `query` matches over all pages (counted unless given)."""
+    backwards = after is None and before is not None
+    page = await keyset_page(
+        session,
+        query,
+        order=order,
+        limit=limit,
+        cursor=before if backwards else after,
+        newest_first=backwards,
+        total=total,
+    )
+    rows = list(reversed(page.items)) if backwards else page.items
+    if not rows:
+        return TablePage(rows=[], total=page.total, next_cursor=None, previous_cursor=None)
+    first = encode_cursor(getattr(rows[0], order.key))
+    last = encode_cursor(getattr(rows[-1], order.key))
+    if backwards:
+        # More rows before these is what the newest-first query's cursor says; the
+        # page we came back from follows.
+        more_before, more_after = page.next_cursor is not None, True
+    else:
+        more_before, more_after = after is not None, page.next_cursor is not None
+    return TablePage(
+        rows=rows,
+        total=page.total,
+        next_cursor=last if more_after else None,
+        previous_cursor=first if more_before else None,
+    )
