@@ -12,5 +12,6 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.dashboard",
     "tests.fixtures.live_browser",
+    "tests.fixtures.dashboard_site",
     "tests.fixtures.invitations",
 ]

@@ -5,93 +5,19 @@ each page; screenshots of the overview go to test-artifacts/screenshots/.
 """
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.dashboard.rendering import translations
-from app.events.seed import seed_event
-from app.kit.db import create_engine, create_sessionmaker
-from app.models import Language, Organiser, OrganiserRole
-from app.organisers.bearer import issue_token
-from app.organisers.passwords import hash_password
+from app.models import Language
 from tests.browser import assert_accessible, screenshot
-from tests.fixtures.clock import FakeClock
-from tests.fixtures.factories import ORGANISER_PASSWORD, event_fields, signup_body
+from tests.fixtures.dashboard_site import OVERVIEW, OWNER, VIEWER, Site
+from tests.fixtures.factories import signup_body
 from tests.fixtures.live_browser import sign_in
-from tests.fixtures.live_server import serving
 
 pytestmark = pytest.mark.slow
-
-OWNER = "owner@jmdi.example"
-VIEWER = "viewer@jmdi.example"
-OVERVIEW = "/admin/events/side-event"
-
-
-@dataclass(frozen=True)
-class Site:
-    url: str
-    owner_headers: dict[str, str]
-
-
-@pytest.fixture(scope="module")
-async def site(
-    make_database: Callable[[], Awaitable[str]],
-    live_clock: FakeClock,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Site]:
-    database_url = await make_database()
-    engine = create_engine(database_url, pool_size=1)
-    now = live_clock.now()
-    password_hash = hash_password(ORGANISER_PASSWORD)
-    async with create_sessionmaker(engine)() as session, session.begin():
-        await seed_event(session, event_fields(), now=now)
-        owner = Organiser(
-            email=OWNER, role=OrganiserRole.owner, password_hash=password_hash, created_at=now
-        )
-        viewer = Organiser(
-            email=VIEWER, role=OrganiserRole.viewer, password_hash=password_hash, created_at=now
-        )
-        session.add_all([owner, viewer])
-        await session.flush()
-        issued = await issue_token(session, organiser=owner, now=now, lifetime=timedelta(days=90))
-    await engine.dispose()
-    with serving(database_url, live_clock, tmp_path_factory.mktemp("dashboard-live")) as url:
-        headers = {"Authorization": f"Bearer {issued.token}"}
-        async with httpx.AsyncClient(base_url=url) as api:
-            await _fill(api, headers, live_clock)
-        yield Site(url=url, owner_headers=headers)
-
-
-async def _fill(api: httpx.AsyncClient, owner: dict[str, str], clock: FakeClock) -> None:
-    """Sign-ups over three days from a few countries, then arrivals at the door."""
-    countries = ["EC", "FR", "KE", "PH", "MX", "KE", "FR", "EC", "EC", "SN"]
-    kinds = ["local_government", "academia", "civil_society", "un_system", "member_state"]
-    codes = []
-    for day in range(3):
-        for n in range(4 + 2 * day):
-            body = signup_body(country=countries[n % 10], affiliation_type=kinds[n % 5])
-            created = await api.post("/api/events/side-event/registrations", json=body)
-            assert created.status_code == 201, created.text
-            token = created.json()["manage_url"].rsplit("/", 1)[1]
-            codes.append((await api.get(f"/api/registrations/{token}")).json()["ticket_code"])
-        clock.advance(days=1)
-    clock.current = datetime(2013, 10, 4, 16, 40, tzinfo=UTC)  # 12:40 in New York
-    for code in codes[:7]:
-        checked = await api.post(
-            "/api/admin/events/side-event/check-in", json={"ticket_code": code}, headers=owner
-        )
-        assert checked.status_code == 200, checked.text
-        clock.advance(minutes=9)
-
-
-@pytest.fixture(scope="module")
-def live_url(site: Site) -> str:
-    return site.url
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
