@@ -7,6 +7,7 @@ preview of a CSV file, the confirmation step and the messages next to fields.
 """
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -394,18 +395,31 @@ async def test_a_file_over_the_import_limit_is_refused(
     assert "at most 1,000 invitations" in parse(response.text).one("p", id="message").text
 
 
-async def test_an_owner_resends_with_a_new_e_mail(
-    event: Any,
-    client: httpx.AsyncClient,
-    signed_in: SignedIn,
-    invite: Invite,
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    ada = await invite()
+@dataclass(frozen=True)
+class Pending:
+    """An invitation waiting for an answer, and an owner signed in on `client`."""
+
+    id: str
+    path: str
+    """Its page."""
+    csrf: str
+
+
+@pytest.fixture
+async def pending(
+    event: Any, client: httpx.AsyncClient, signed_in: SignedIn, invite: Invite
+) -> Pending:
+    made = await invite()
     await signed_in("owner")
-    path = f"{LIST}/{ada['id']}"
-    page = await client.get(path)
-    response = await client.post(f"{path}/resend", data={"csrf_token": csrf_in(page.text)})
+    path = f"{LIST}/{made['id']}"
+    return Pending(id=made["id"], path=path, csrf=await token(client, path))
+
+
+async def test_an_owner_resends_with_a_new_e_mail(
+    client: httpx.AsyncClient, pending: Pending
+) -> None:
+    path = pending.path
+    response = await client.post(f"{path}/resend", data={"csrf_token": pending.csrf})
     assert response.status_code == 303
     assert response.headers["location"] == f"{path}?done=resend"
     shown = parse((await client.get(response.headers["location"])).text)
@@ -414,27 +428,20 @@ async def test_an_owner_resends_with_a_new_e_mail(
 
 
 async def test_withdrawing_asks_first_and_cannot_be_done_twice(
-    event: Any,
-    client: httpx.AsyncClient,
-    signed_in: SignedIn,
-    invite: Invite,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient, pending: Pending, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    ada = await invite()
-    await signed_in("owner")
-    path = f"{LIST}/{ada['id']}"
-    csrf = await token(client, path)
+    path, csrf = pending.path, pending.csrf
     unconfirmed = await client.post(f"{path}/revoke", data={"csrf_token": csrf})
     assert unconfirmed.status_code == 303
     assert unconfirmed.headers["location"] == f"{path}/revoke"
-    assert await status_of(sessionmaker, ada["id"]) == InvitationStatus.pending
+    assert await status_of(sessionmaker, pending.id) == InvitationStatus.pending
     question = await client.get(f"{path}/revoke")
     assert "cannot be opened again" in question.text
     done = await client.post(
         f"{path}/revoke", data={"csrf_token": csrf_in(question.text), "confirm": "yes"}
     )
     assert done.status_code == 303
-    assert await status_of(sessionmaker, ada["id"]) == InvitationStatus.revoked
+    assert await status_of(sessionmaker, pending.id) == InvitationStatus.revoked
     shown = parse((await client.get(path)).text)
     assert shown.one("p", id="status").text == "Withdrawn"
     assert [b for b in shown.find_all("button") if "data-action" in b.attrs] == []
@@ -444,16 +451,9 @@ async def test_withdrawing_asks_first_and_cannot_be_done_twice(
 
 
 async def test_an_owner_extends_the_deadline_and_a_bad_one_is_told(
-    event: Any,
-    client: httpx.AsyncClient,
-    signed_in: SignedIn,
-    invite: Invite,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient, pending: Pending, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    ada = await invite()
-    await signed_in("owner")
-    path = f"{LIST}/{ada['id']}"
-    csrf = await token(client, path)
+    path, csrf = pending.path, pending.csrf
     for bad in ("2013-09-01T12:00", "soon", ""):
         refused = await client.post(f"{path}/extend", data={"csrf_token": csrf, "respond_by": bad})
         assert refused.status_code == 422, bad
@@ -466,17 +466,14 @@ async def test_an_owner_extends_the_deadline_and_a_bad_one_is_told(
     assert done.status_code == 303
     assert done.headers["location"] == f"{path}?done=extend"
     async with sessionmaker() as session:
-        found = await session.get_one(Invitation, uuid.UUID(ada["id"]))
+        found = await session.get_one(Invitation, uuid.UUID(pending.id))
         assert found.respond_by.isoformat() == "2013-10-01T13:30:00+00:00"
 
 
 async def test_an_invitee_s_answer_is_no_organiser_s_action(
-    event: Any, client: httpx.AsyncClient, signed_in: SignedIn, invite: Invite
+    client: httpx.AsyncClient, pending: Pending
 ) -> None:
-    ada = await invite()
-    await signed_in("owner")
-    csrf = await token(client)
-    response = await client.post(f"{LIST}/{ada['id']}/accept", data={"csrf_token": csrf})
+    response = await client.post(f"{pending.path}/accept", data={"csrf_token": pending.csrf})
     assert response.status_code == 404
     unknown = await client.get(f"{LIST}/{uuid.uuid4()}")
     assert unknown.status_code == 404

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dashboard.auth import PageOrganiser
 from app.dashboard.csrf import CsrfProtected
@@ -40,7 +41,7 @@ from app.events import service as events
 from app.invitations import service
 from app.invitations.imports import CSV_COLUMNS, RowProblems, read_invitations
 from app.kit.errors import AlreadyInvited, AlreadyRegistered, AppError, InvalidChange
-from app.models import AffiliationType, Event, Language
+from app.models import AffiliationType, Event, Language, Organiser
 from app.organisers.roles import ensure_role
 from app.web import i18n
 from app.web.forms import AFFILIATION_LABELS
@@ -56,6 +57,12 @@ def too_large_page(request: Request) -> Response | None:
     if not IMPORT_PAGE.fullmatch(request.url.path):
         return None
     return refusal(request, status_code=413, code="payload_too_large", detail="")
+
+
+async def _inviting(session: AsyncSession, slug: str, organiser: Organiser) -> Event:
+    """The event, if the organiser may invite to it (else 403, before reading anything)."""
+    ensure_role(organiser, CREATE_ROLE)
+    return await events.get_event(session, slug)
 
 
 def _new_form(
@@ -88,9 +95,7 @@ def _new_form(
 async def new_invitation_form(
     request: Request, slug: str, organiser: PageOrganiser, session: SessionDep
 ) -> HTMLResponse:
-    ensure_role(organiser, CREATE_ROLE)
-    event = await events.get_event(session, slug)
-    return _new_form(request, event, dict(BLANK), {})
+    return _new_form(request, await _inviting(session, slug, organiser), dict(BLANK), {})
 
 
 @router.post("/admin/events/{slug}/invitations/new", response_model=None)
@@ -102,8 +107,7 @@ async def create_invitation(
     session: SessionDep,
     clock: ClockDep,
 ) -> HTMLResponse | RedirectResponse:
-    ensure_role(organiser, CREATE_ROLE)
-    event = await events.get_event(session, slug)
+    event = await _inviting(session, slug, organiser)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     parsed = parse_invitation(form, event)
     if parsed.data is None:
@@ -177,9 +181,7 @@ def _import_page(
 async def import_form(
     request: Request, slug: str, organiser: PageOrganiser, session: SessionDep
 ) -> HTMLResponse:
-    ensure_role(organiser, CREATE_ROLE)
-    event = await events.get_event(session, slug)
-    return _import_page(request, event, None)
+    return _import_page(request, await _inviting(session, slug, organiser), None)
 
 
 async def _read(csv_file: UploadFile | None, csv_text: str, limit: int) -> bytes | None:
@@ -207,8 +209,7 @@ async def import_invitations(
     confirm: Annotated[str | None, Form(max_length=10)] = None,
 ) -> HTMLResponse | RedirectResponse:
     """Check (a dry run) unless `confirm=yes`; then import, all or nothing."""
-    ensure_role(organiser, CREATE_ROLE)
-    event = await events.get_event(session, slug)
+    event = await _inviting(session, slug, organiser)
     data = await _read(csv_file, csv_text, settings.max_import_bytes)
     if data is None:
         preview = Preview(text="", too_large=True)

@@ -12,7 +12,7 @@ undone: its button leads to a page asking to confirm, whose form posts `confirm=
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,7 +22,7 @@ from app.dashboard.csrf import CsrfProtected
 from app.dashboard.invitations import labels
 from app.dashboard.invitations.forms import as_local_input, local_deadline, refusal_errors
 from app.dashboard.invitations.moves import CREATE_ROLE, offered, require_move
-from app.dashboard.links import here, see_other
+from app.dashboard.links import page_links, see_other
 from app.dashboard.paging import two_way_page
 from app.dashboard.registrations.labels import DELIVERY_LABELS
 from app.dashboard.rendering import render_page
@@ -82,12 +82,7 @@ async def invitations_list(
             "q": q,
             "chosen": request.query_params.getlist("status"),
             "page": page,
-            "next_href": here(request, after=page.next_cursor, before=None)
-            if page and page.next_cursor
-            else None,
-            "previous_href": here(request, before=page.previous_cursor, after=None)
-            if page and page.previous_cursor
-            else None,
+            **page_links(request, page),
             "full_name": full_name,
             "may_create": organiser.role.covers(CREATE_ROLE),
             "done": request.query_params.get("done") == "imported",
@@ -205,6 +200,22 @@ async def _do(
         )
 
 
+def _refusal_shown(refused: AppError, respond_by: str) -> dict[str, Any] | None:
+    """How the invitation's page shows a refused move: a deadline not in the future
+    next to its field, a status that does not allow it or a seat or person conflict
+    in the summary (None: not one the page shows; it goes to the refusal page)."""
+    if isinstance(refused, InvalidChange):
+        message = labels.FIELD_MESSAGES["respond_by"][1]
+        return {
+            "extend_values": {"respond_by": respond_by},
+            "extend_errors": {"respond_by": message},
+        }
+    if isinstance(refused, InvalidTransition):
+        return {"problem": labels.NOT_NOW}
+    messages = refusal_errors(refused)
+    return {"problem": next(iter(messages.values()))} if messages else None
+
+
 @router.post("/admin/events/{slug}/invitations/{invitation_id}/{move}", response_model=None)
 async def act(
     request: Request,
@@ -234,31 +245,9 @@ async def act(
             respond_by=respond_by,
             now=clock.now(),
         )
-    except (InvalidTransition, InvalidChange) as refused:
-        invitation = await service.by_id(session, event, invitation_id)
-        if isinstance(refused, InvalidTransition):
-            return await _invitation_page(
-                request,
-                session,
-                event=event,
-                invitation=invitation,
-                organiser=organiser,
-                problem=labels.NOT_NOW,
-                status_code=refused.status_code,
-            )
-        return await _invitation_page(
-            request,
-            session,
-            event=event,
-            invitation=invitation,
-            organiser=organiser,
-            extend_values={"respond_by": respond_by},
-            extend_errors={"respond_by": labels.FIELD_MESSAGES["respond_by"][1]},
-            status_code=refused.status_code,
-        )
     except AppError as refused:
-        messages = refusal_errors(refused)
-        if messages is None:
+        shown = _refusal_shown(refused, respond_by)
+        if shown is None:
             raise
         invitation = await service.by_id(session, event, invitation_id)
         return await _invitation_page(
@@ -267,7 +256,7 @@ async def act(
             event=event,
             invitation=invitation,
             organiser=organiser,
-            problem=next(iter(messages.values())),
             status_code=refused.status_code,
+            **shown,
         )
     return see_other(f"{path}?done={move.value}")

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from app.dashboard.auth import PageOrganiser, require_page_role
 from app.dashboard.csrf import CsrfProtected, csrf_token
 from app.dashboard.links import here as address
-from app.dashboard.links import see_other
+from app.dashboard.links import page_links, see_other
 from app.dashboard.registrations import labels
 from app.dashboard.registrations.actions import IRREVERSIBLE, offered
 from app.dashboard.registrations.detail import registration_record
@@ -179,12 +179,7 @@ async def registrations_table(
             "problem": problem,
             "page": page,
             "rows": [rows.row(r) for r in page.rows] if page else [],
-            "next_href": address(request, after=page.next_cursor, before=None)
-            if page and page.next_cursor
-            else None,
-            "previous_href": address(request, before=page.previous_cursor, after=None)
-            if page and page.previous_cursor
-            else None,
+            **page_links(request, page),
             "here": here,
             "csrf_token": csrf_token(request),
             "done": await _done_message(request, session, event),
