@@ -6,12 +6,14 @@ turned round, so both directions cost one index range scan whatever the page.
 """
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from fastapi import Request
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.dashboard.routing import here
 from app.kit.pagination import encode_cursor, keyset_page
 
 T = TypeVar("T")
@@ -68,3 +70,16 @@ async def two_way_page(
         next_cursor=last if more_after else None,
         previous_cursor=first if more_before else None,
     )
+
+
+def page_links(request: Request, page: TablePage[Any] | None) -> dict[str, str | None]:
+    """`previous_href` and `next_href` of a table page: this address with the cursor
+    to the page before or after (None where there is none)."""
+    return {
+        "previous_href": here(request, before=page.previous_cursor, after=None)
+        if page and page.previous_cursor
+        else None,
+        "next_href": here(request, after=page.next_cursor, before=None)
+        if page and page.next_cursor
+        else None,
+    }

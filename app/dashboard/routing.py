@@ -8,6 +8,7 @@ service's reason and a way back to the dashboard.
 
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -88,6 +89,20 @@ class DashboardRoute(APIRoute):
                 )
 
         return handle_as_page
+
+
+def here(request: Request, **changes: str | None) -> str:
+    """This page's address with some query parameters changed (None drops one)."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    pairs += [(k, v) for k, v in changes.items() if v is not None]
+    return request.url.path + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def see_other(url: str) -> RedirectResponse:
+    """After a form's post, the page to show (303: the browser gets it)."""
+    response = RedirectResponse(url, status_code=303)
+    response.headers.update(HEADERS)
+    return response
 
 
 def dashboard_router() -> APIRouter:

@@ -33,9 +33,8 @@ from app.dashboard.invitations.forms import (
 )
 from app.dashboard.invitations.moves import CREATE_ROLE
 from app.dashboard.invitations.pages import invitation_path, list_path
-from app.dashboard.links import see_other
 from app.dashboard.rendering import gettext, render_page
-from app.dashboard.routing import dashboard_router, refusal
+from app.dashboard.routing import dashboard_router, refusal, see_other
 from app.deps import ClockDep, SessionDep, SettingsDep
 from app.events import service as events
 from app.invitations import service

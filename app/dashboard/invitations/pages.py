@@ -22,11 +22,10 @@ from app.dashboard.csrf import CsrfProtected
 from app.dashboard.invitations import labels
 from app.dashboard.invitations.forms import as_local_input, local_deadline, refusal_errors
 from app.dashboard.invitations.moves import CREATE_ROLE, offered, require_move
-from app.dashboard.links import page_links, see_other
-from app.dashboard.paging import two_way_page
+from app.dashboard.paging import page_links, two_way_page
 from app.dashboard.registrations.labels import DELIVERY_LABELS
 from app.dashboard.rendering import render_page
-from app.dashboard.routing import dashboard_router
+from app.dashboard.routing import dashboard_router, see_other
 from app.dashboard.when import moment_formatter
 from app.deps import ClockDep, SessionDep
 from app.events import service as events

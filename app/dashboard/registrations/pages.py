@@ -20,14 +20,13 @@ from pydantic import ValidationError
 
 from app.dashboard.auth import PageOrganiser, require_page_role
 from app.dashboard.csrf import CsrfProtected, csrf_token
-from app.dashboard.links import here as address
-from app.dashboard.links import page_links, see_other
+from app.dashboard.paging import page_links
 from app.dashboard.registrations import labels
 from app.dashboard.registrations.actions import IRREVERSIBLE, offered
 from app.dashboard.registrations.detail import registration_record
 from app.dashboard.registrations.table import table_page
 from app.dashboard.rendering import render_page, translations
-from app.dashboard.routing import dashboard_router
+from app.dashboard.routing import dashboard_router, here, see_other
 from app.dashboard.when import moment_formatter
 from app.deps import ClockDep, SessionDep
 from app.events import service as events
@@ -168,8 +167,8 @@ async def registrations_table(
     except (ValidationError, InvalidCursor):
         status_code, problem = 422, True
     lang = page_language(request)
-    here = address(request)
-    rows = RowMaker(request, organiser, slug, here)
+    address = here(request)
+    rows = RowMaker(request, organiser, slug, address)
     return render_page(
         request,
         "dashboard/registrations.html",
@@ -180,7 +179,7 @@ async def registrations_table(
             "page": page,
             "rows": [rows.row(r) for r in page.rows] if page else [],
             **page_links(request, page),
-            "here": here,
+            "here": address,
             "csrf_token": csrf_token(request),
             "done": await _done_message(request, session, event),
             "labels": labels,
@@ -209,8 +208,8 @@ async def registration_page(
         {
             "event": event,
             "record": record,
-            "row": RowMaker(request, organiser, slug, address(request)).row(record.registration),
-            "here": address(request),
+            "row": RowMaker(request, organiser, slug, here(request)).row(record.registration),
+            "here": here(request),
             "csrf_token": csrf_token(request),
             "done": await _done_message(request, session, event),
             "labels": labels,
