@@ -292,6 +292,28 @@ async def test_more_held_seats_than_are_free_is_told_next_to_the_box(
     assert "Not enough free seats" in parse(response.text).one("p", id="hold_seats-error").text
 
 
+async def test_nobody_is_invited_to_a_called_off_event(
+    event: Any,
+    client: httpx.AsyncClient,
+    signed_in: SignedIn,
+    owner_headers: dict[str, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    called_off = await client.post("/api/admin/events/side-event/cancel", headers=owner_headers)
+    assert called_off.status_code == 200
+    await signed_in("owner")
+    csrf = await token(client)
+    response = await client.post(f"{LIST}/new", data=new_form(csrf))
+    assert response.status_code == 409
+    assert "called off" in parse(response.text).one("div", role="alert").text
+    imported = await client.post(
+        f"{LIST}/import", data={"csrf_token": csrf, "csv_text": HEADER + GOOD}
+    )
+    assert imported.status_code == 409
+    assert "cancelled" in parse(imported.text).one("p", id="problem").text
+    assert await count(sessionmaker) == 0
+
+
 async def test_a_csv_file_is_previewed_bad_rows_named_and_nothing_created(
     event: Any,
     client: httpx.AsyncClient,

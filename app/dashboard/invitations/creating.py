@@ -39,7 +39,7 @@ from app.deps import ClockDep, SessionDep, SettingsDep
 from app.events import service as events
 from app.invitations import service
 from app.invitations.imports import CSV_COLUMNS, RowProblems, read_invitations
-from app.kit.errors import AlreadyInvited, AlreadyRegistered, AppError, InvalidChange
+from app.kit.errors import AlreadyInvited, AlreadyRegistered, AppError
 from app.models import AffiliationType, Event, Language, Organiser
 from app.organisers.roles import ensure_role
 from app.web import i18n
@@ -118,10 +118,7 @@ async def create_invitation(
     except AppError as refused:
         errors = refusal_errors(refused)
         if errors is None:
-            if refused.status_code == 409:
-                errors = {"": labels.EVENT_CALLED_OFF}
-            else:
-                raise
+            raise
         return _new_form(request, event, form_values(form), errors, status_code=refused.status_code)
     assert isinstance(made, list)
     return see_other(f"{invitation_path(slug, made[0].invitation.id)}?done=created")
@@ -231,7 +228,8 @@ async def import_invitations(
         preview.bad = _bad_rows(refused)
         return _import_page(request, event, preview, status_code=refused.status_code)
     except AppError as refused:
-        if refused.status_code not in {409, 422} and not isinstance(refused, InvalidChange):
+        # The file as a whole (its header, its size, the event's seats or state).
+        if refused.status_code not in {409, 422}:
             raise
         preview.problem = refused.detail
         return _import_page(request, event, preview, status_code=refused.status_code)

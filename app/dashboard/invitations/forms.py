@@ -17,7 +17,13 @@ from pydantic import ValidationError
 from app.dashboard.invitations import labels
 from app.invitations.imports import RowProblems
 from app.invitations.schemas import InvitationCreate
-from app.kit.errors import AlreadyInvited, AlreadyRegistered, AppError, EventFull
+from app.kit.errors import (
+    AlreadyInvited,
+    AlreadyRegistered,
+    AppError,
+    EventFull,
+    RegistrationClosed,
+)
 from app.models import Event
 from app.web.forms import Parsed
 
@@ -94,6 +100,8 @@ def refusal_errors(error: AppError) -> dict[str, str] | None:
         return {"email": labels.ALREADY_REGISTERED}
     if isinstance(error, EventFull):
         return {"hold_seats": labels.NOT_ENOUGH_SEATS}
+    if isinstance(error, RegistrationClosed):
+        return {"": labels.EVENT_CALLED_OFF}
     if isinstance(error, RowProblems):
         fields = {str(row.get("field")) for row in error.extra.get("rows", [])}
         return {
