@@ -5,16 +5,14 @@ page read backwards is the same keyset query newest first from its first row,
 turned round, so both directions cost one index range scan whatever the page.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from app.dashboard.routing import here
-from app.kit.pagination import encode_cursor, keyset_page
+from app.kit.pagination import KeysetPage, encode_cursor
 
 T = TypeVar("T")
 
@@ -31,33 +29,22 @@ class TablePage(Generic[T]):
     """Pass as `before` for the page that comes before; None on the first page."""
 
 
+Fetch = Callable[[str | None, bool], Awaitable[KeysetPage[T]]]
+"""One keyset page of the list: fetch(cursor, newest_first)."""
+
+
 async def two_way_page(
-    session: AsyncSession,
-    query: Select[T],
-    *,
-    order: InstrumentedAttribute[int],
-    total: int | None = None,
-    after: str | None = None,
-    before: str | None = None,
-    limit: int = PAGE_SIZE,
+    fetch: Fetch[T], *, order_key: str, after: str | None = None, before: str | None = None
 ) -> TablePage[T]:
     """The rows after `after`, or else before `before`, or else the first ones, in
-    `order`, with the total `query` matches over all pages (counted unless given)."""
+    the list's order (`order_key` names the rows' keyset column), with its total."""
     backwards = after is None and before is not None
-    page = await keyset_page(
-        session,
-        query,
-        order=order,
-        limit=limit,
-        cursor=before if backwards else after,
-        newest_first=backwards,
-        total=total,
-    )
+    page = await fetch(before if backwards else after, backwards)
     rows = list(reversed(page.items)) if backwards else page.items
     if not rows:
         return TablePage(rows=[], total=page.total, next_cursor=None, previous_cursor=None)
-    first = encode_cursor(getattr(rows[0], order.key))
-    last = encode_cursor(getattr(rows[-1], order.key))
+    first = encode_cursor(getattr(rows[0], order_key))
+    last = encode_cursor(getattr(rows[-1], order_key))
     if backwards:
         # More rows before these is what the newest-first query's cursor says; the
         # page we came back from follows.

@@ -22,7 +22,7 @@ from app.dashboard.csrf import CsrfProtected
 from app.dashboard.invitations import labels
 from app.dashboard.invitations.forms import as_local_input, local_deadline, refusal_errors
 from app.dashboard.invitations.moves import CREATE_ROLE, offered, require_move
-from app.dashboard.paging import page_links, two_way_page
+from app.dashboard.paging import PAGE_SIZE, page_links, two_way_page
 from app.dashboard.registrations.labels import DELIVERY_LABELS
 from app.dashboard.rendering import render_page
 from app.dashboard.routing import dashboard_router, see_other
@@ -32,6 +32,7 @@ from app.events import service as events
 from app.invitations import reads, service
 from app.invitations.transitions import Move
 from app.kit.errors import AppError, InvalidChange, InvalidCursor, InvalidTransition
+from app.kit.pagination import KeysetPage, keyset_page
 from app.kit.text import full_name
 from app.models import Event, Invitation, InvitationStatus, Organiser
 from app.web import i18n
@@ -64,10 +65,21 @@ async def invitations_list(
     try:
         if len(q) > 200:
             raise ValueError(q)
+        listed = reads.listed_invitations(event, _statuses(request), q)
+
+        async def fetch(cursor: str | None, newest_first: bool) -> KeysetPage[Invitation]:
+            return await keyset_page(
+                session,
+                listed,
+                order=Invitation.seq,
+                limit=PAGE_SIZE,
+                cursor=cursor,
+                newest_first=newest_first,
+            )
+
         page = await two_way_page(
-            session,
-            reads.listed_invitations(event, _statuses(request), q),
-            order=Invitation.seq,
+            fetch,
+            order_key="seq",
             after=request.query_params.get("after") or None,
             before=request.query_params.get("before") or None,
         )
