@@ -1,7 +1,6 @@
 """Invitation reminders on real commits: two workers send each once, and a worker killed
 with reminders due leaves them to the next, which sends each once."""
 
-import asyncio
 import os
 import signal
 from collections import Counter
@@ -19,14 +18,11 @@ from app.events.seed import seed_event
 from app.invitations.schemas import InvitationCreate
 from app.invitations.service import create_invitations
 from app.kit.db import create_engine, create_sessionmaker
-from app.mail.transport import transport_for
-from app.mail.worker import deliver_due
 from app.models import DeliveryState, MailKind, OutboxMessage
-from app.privacy.housekeeping import due_work
 from app.schedule import invitations as invitation_reminders
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields
-from tests.fixtures.mail import SmtpServer
+from tests.fixtures.mail import SmtpServer, workers_until
 from tests.test_mail_workers import start_worker, wait_for
 from tests.test_schedule_workers import HoldingHandler, holding_smtp
 
@@ -94,22 +90,11 @@ async def test_two_workers_send_each_invitation_reminder_exactly_once(
     clock.current = event_fields().starts_at - timedelta(days=2)
     engines = [create_engine(database, pool_size=2) for _ in range(2)]
 
-    async def work(engine: AsyncEngine) -> int:
-        """A worker's polls, until every reminder is sent; how many steps and sends."""
-        sessionmaker = create_sessionmaker(engine, settings=worker_settings)
-        duties, transport, done = due_work(worker_settings), transport_for(worker_settings), 0
-        while await count_reminders(engine, DeliveryState.sent) < 60:
-            done += await duties(sessionmaker, clock.now())
-            done += await deliver_due(
-                sessionmaker, transport, settings=worker_settings, clock=clock
-            )
-            await asyncio.sleep(0)
-        return done
+    async def all_sent(engine: AsyncEngine) -> bool:
+        return await count_reminders(engine, DeliveryState.sent) == 60
 
     try:
-        shares = await asyncio.wait_for(
-            asyncio.gather(*(work(engine) for engine in engines)), timeout=120
-        )
+        shares = await workers_until(engines, worker_settings, clock, all_sent)
         sent = await count_reminders(engines[0], DeliveryState.sent)
     finally:
         for engine in engines:

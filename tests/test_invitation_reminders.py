@@ -20,7 +20,7 @@ from app.privacy.housekeeping import due_work
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import MakeEvent, event_fields
 from tests.fixtures.invitations import Invite, accept_body, rsvp_token
-from tests.fixtures.mail import SendQueued, SmtpServer
+from tests.fixtures.mail import SendQueued, SmtpServer, Tick
 
 STARTS = datetime(2013, 10, 4, 17, 15, tzinfo=UTC)  # the factory's event
 TWO_DAYS_BEFORE = STARTS - timedelta(days=2)  # the default reminder, before the default deadline
@@ -35,25 +35,6 @@ SUBJECTS = {
     "zh": "提醒：请答复{title}的邀请",
     "ru": "Напоминание: пожалуйста, ответьте на приглашение на {title}",
 }
-
-Tick = Callable[[], Awaitable[None]]
-
-
-@pytest.fixture
-def tick(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    mail_settings: Settings,
-    clock: FakeClock,
-    send_queued: SendQueued,
-) -> Tick:
-    """One round of the worker at the clock's time: its duties, then sending."""
-    duties = due_work(mail_settings)
-
-    async def run() -> None:
-        await duties(sessionmaker, clock.now())
-        await send_queued()
-
-    return run
 
 
 def reminders(smtp: SmtpServer) -> list[EmailMessage]:

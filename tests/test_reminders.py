@@ -1,7 +1,6 @@
 """Reminders: planned per event in the database, sent once at their time by the worker,
 re-timed when the event moves, dropped when it is called off or a registration ends."""
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,29 +18,10 @@ from app.privacy.housekeeping import due_work
 from tests.fixtures.app import Signup, own_path
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import AuthHeaders, MakeEvent
-from tests.fixtures.mail import SendQueued, SmtpServer
+from tests.fixtures.mail import SendQueued, SmtpServer, Tick
 
 STARTS = datetime(2013, 10, 4, 17, 15, tzinfo=UTC)  # the factory's event
 DAY_BEFORE = STARTS - timedelta(days=1)
-
-Tick = Callable[[], Awaitable[None]]
-
-
-@pytest.fixture
-def tick(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    mail_settings: Settings,
-    clock: FakeClock,
-    send_queued: SendQueued,
-) -> Tick:
-    """One round of the worker at the clock's time: its duties, then sending."""
-    duties = due_work(mail_settings)
-
-    async def run() -> None:
-        await duties(sessionmaker, clock.now())
-        await send_queued()
-
-    return run
 
 
 def reminders(smtp: SmtpServer) -> list[EmailMessage]:

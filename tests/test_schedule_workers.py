@@ -20,8 +20,6 @@ from app.config import Settings
 from app.events.seed import seed_event
 from app.events.service import get_event
 from app.kit.db import create_engine, create_sessionmaker
-from app.mail.transport import transport_for
-from app.mail.worker import deliver_due
 from app.models import (
     DeliveryState,
     MailKind,
@@ -36,7 +34,7 @@ from app.registrations.service import new_registration
 from app.schedule import reminders
 from tests.fixtures.clock import FakeClock
 from tests.fixtures.factories import event_fields, signup_body
-from tests.fixtures.mail import RecordingHandler, SmtpServer, serve_smtp
+from tests.fixtures.mail import RecordingHandler, SmtpServer, serve_smtp, workers_until
 from tests.test_mail_workers import start_worker, wait_for
 
 
@@ -101,22 +99,11 @@ async def test_two_workers_send_each_reminder_exactly_once(
     clock.current = event_fields().starts_at - timedelta(days=1)
     engines = [create_engine(database, pool_size=2) for _ in range(2)]
 
-    async def work(engine: AsyncEngine) -> int:
-        """A worker's polls, until every reminder is sent; how many steps and sends."""
-        sessionmaker = create_sessionmaker(engine, settings=worker_settings)
-        duties, transport, done = due_work(worker_settings), transport_for(worker_settings), 0
-        while await count_reminders(engine, DeliveryState.sent) < 60:
-            done += await duties(sessionmaker, clock.now())
-            done += await deliver_due(
-                sessionmaker, transport, settings=worker_settings, clock=clock
-            )
-            await asyncio.sleep(0)
-        return done
+    async def all_sent(engine: AsyncEngine) -> bool:
+        return await count_reminders(engine, DeliveryState.sent) == 60
 
     try:
-        shares = await asyncio.wait_for(
-            asyncio.gather(*(work(engine) for engine in engines)), timeout=120
-        )
+        shares = await workers_until(engines, worker_settings, clock, all_sent)
         sent = await count_reminders(engines[0], DeliveryState.sent)
     finally:
         for engine in engines:
