@@ -258,6 +258,39 @@ def _envelope(row: Claimed, message: bytes, *, sender: str, clock: Clock) -> Env
     )
 
 
+async def _send(
+    row: Claimed,
+    transport: Transport,
+    *,
+    recipients: Recipients,
+    broadcasts: Mapping[uuid.UUID, Broadcast],
+    sender: str,
+    settings: Settings,
+    clock: Clock,
+) -> tuple[str | None, bool, bool]:
+    """Render and send one message: (the error, whether it is permanent, whether the
+    message was dropped as no longer due); no error when it was sent."""
+    try:
+        message = render(row, recipients, settings=settings, now=clock.now(), broadcasts=broadcasts)
+        envelope = _envelope(row, message, sender=sender, clock=clock)
+        check_headers(envelope.data)
+        await transport.send(envelope)
+    except Obsolete as exc:
+        return str(exc), False, True
+    except UnsafeHeaders as exc:
+        # Never sent: trying again would build the same bytes.
+        return f"not sent, unsafe headers: {exc}", True, False
+    except DeliveryError as exc:
+        return exc.reason, exc.permanent, False
+    except Exception as exc:
+        # A fault of ours, not the relay's: count the attempt and try again later
+        # (the row is neither left claimed nor allowed to stop the batch).
+        log.exception("mail %s to %s: unexpected error", row.id, row.recipient)
+        await transport.close()  # a dialogue cut short: start the next one afresh
+        return f"{type(exc).__name__}: {exc}", False, False
+    return None, False, False
+
+
 async def deliver_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     transport: Transport,
@@ -279,36 +312,27 @@ async def deliver_due(
     lease = timedelta(seconds=settings.mail_lease_seconds)
     try:
         for claimed in batch:
+            # One transaction from the renewal to the settling: the row stays locked
+            # while it is sent, so an erasure (which locks its person's pending rows
+            # first) waits for a message in flight, and none is sent after it.
             async with sessionmaker() as session, session.begin():
                 row = await renew_claim(session, claimed, now=clock.now(), lease=lease)
-            if row is None:
-                log.info("mail %s: its claim ran out and another worker took it over", claimed.id)
-                continue
-            error: str | None = None
-            permanent = dropped = False
-            try:
-                message = render(
-                    row, recipients, settings=settings, now=clock.now(), broadcasts=broadcasts
+                if row is None:
+                    log.info(
+                        "mail %s: its claim ran out, or it was withdrawn, meanwhile", claimed.id
+                    )
+                    continue
+                error, permanent, dropped = await _send(
+                    row,
+                    transport,
+                    recipients=recipients,
+                    broadcasts=broadcasts,
+                    sender=sender,
+                    settings=settings,
+                    clock=clock,
                 )
-                envelope = _envelope(row, message, sender=sender, clock=clock)
-                check_headers(envelope.data)
-                await transport.send(envelope)
-            except Obsolete as exc:
-                error, dropped = str(exc), True
-            except UnsafeHeaders as exc:
-                # Never sent: trying again would build the same bytes.
-                error, permanent = f"not sent, unsafe headers: {exc}", True
-            except DeliveryError as exc:
-                error, permanent = exc.reason, exc.permanent
-            except Exception as exc:
-                # A fault of ours, not the relay's: count the attempt and try again
-                # later (the row is neither left claimed nor allowed to stop the batch).
-                log.exception("mail %s to %s: unexpected error", row.id, row.recipient)
-                error = f"{type(exc).__name__}: {exc}"
-                await transport.close()  # a dialogue cut short: start the next one afresh
-            # Settled one by one, so a worker that dies re-sends at most the message
-            # it was on (at least once), and loses none.
-            async with sessionmaker() as session, session.begin():
+                # Settled one by one, so a worker that dies re-sends at most the
+                # message it was on (at least once), and loses none.
                 state = await settle(
                     session,
                     row,

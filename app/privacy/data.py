@@ -85,6 +85,17 @@ async def held_data(session: AsyncSession, registration: Registration) -> dict[s
 async def erase(session: AsyncSession, *, token: str, now: datetime) -> None:
     """Free the place as a cancellation does, then remove the personal data (module doc)."""
     registration = await get_by_token(session, token)
+    # A message to them being sent right now has its row locked by the worker until
+    # it is settled: wait for it here, before any other lock, so that nothing goes
+    # out once the erasure is done (what is still pending is then ours to withdraw).
+    await session.execute(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.registration_id == registration.id,
+            OutboxMessage.state == DeliveryState.pending,
+        )
+        .with_for_update()
+    )
     event = await get_event(session, registration.event.slug, lock=True)
     registration = await get_by_token(session, token, reload=True)
     before = audit.as_json({"status": registration.status})
