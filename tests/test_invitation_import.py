@@ -134,6 +134,27 @@ async def test_a_json_list_names_each_bad_row_and_creates_nothing(
     assert await _count(sessionmaker, Invitation) == 0
 
 
+async def test_a_csv_file_names_the_already_invited_by_their_line_in_the_file(
+    client: httpx.AsyncClient,
+    make_event: MakeEvent,
+    owner_headers: dict[str, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_event()
+    people = _people(3)
+    made = await client.post(
+        ADMIN, json=invitation_body(email=people[1]["email"]), headers=owner_headers
+    )
+    assert made.status_code == 201
+    csv_headers = owner_headers | {"Content-Type": "text/csv"}
+    response = await client.post(ADMIN, content=_csv(people), headers=csv_headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_invited"
+    # The second person is on the file's third line, under the header.
+    assert [p["row"] for p in response.json()["rows"]] == [3]
+    assert await _count(sessionmaker, Invitation) == 1
+
+
 async def test_one_invitation_is_answered_as_itself_and_listed(
     client: httpx.AsyncClient, make_event: MakeEvent, owner_headers: dict[str, str]
 ) -> None:

@@ -148,10 +148,13 @@ async def _registered(session: AsyncSession, event: Event, emails: Sequence[str]
     return set(await session.scalars(query))
 
 
-def _conflicts(rows: Sequence[InvitationCreate], taken: set[str]) -> list[dict[str, Any]]:
+def _conflicts(
+    rows: Sequence[InvitationCreate], taken: set[str], first_row: int
+) -> list[dict[str, Any]]:
+    """The rows whose person is `taken`, numbered as the other row problems are."""
     return [
         {"row": number, "email": row.email}
-        for number, row in enumerate(rows, start=1)
+        for number, row in enumerate(rows, start=first_row)
         if row.email.lower() in taken
     ]
 
@@ -184,13 +187,13 @@ async def _check_new(
             f"{len(problems)} row(s) cannot be invited; nothing was created.", rows=problems
         )
     emails = list(seen)
-    invited = _conflicts(rows, await _open_invitations(session, event, emails))
+    invited = _conflicts(rows, await _open_invitations(session, event, emails), first_row)
     if invited:
         raise AlreadyInvited(
             "These people have a pending or accepted invitation already; nothing was created.",
             rows=invited,
         )
-    registered = _conflicts(rows, await _registered(session, event, emails))
+    registered = _conflicts(rows, await _registered(session, event, emails), first_row)
     if registered:
         raise AlreadyRegistered(
             "These people are registered for the event already; nothing was created.",

@@ -153,12 +153,9 @@ def _bad_rows(refused: AppError) -> list[dict[str, Any]]:
         problem = (
             labels.ALREADY_INVITED
             if isinstance(refused, AlreadyInvited)
-            else (labels.ALREADY_REGISTERED)
+            else labels.ALREADY_REGISTERED
         )
-        # Their rows count from 1 in the list; a CSV file's first row is 2.
-        return [
-            {"row": r["row"] + 1, "field": "email", "problem": problem, "ours": True} for r in rows
-        ]
+        return [{"row": r["row"], "field": "email", "problem": problem, "ours": True} for r in rows]
     return [r | {"ours": False} for r in rows]
 
 
