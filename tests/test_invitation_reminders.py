@@ -59,6 +59,27 @@ async def outbox_states(sessionmaker: async_sessionmaker[AsyncSession]) -> list[
         return list(await session.scalars(query))
 
 
+MoveEvent = Callable[[datetime], Awaitable[None]]
+
+
+@pytest.fixture
+def move_event(
+    client: httpx.AsyncClient, auth_headers: Callable[..., Awaitable[dict[str, str]]]
+) -> MoveEvent:
+    """Moves the side-event to start at a time (an hour long), as its owner."""
+
+    async def move(starts: datetime) -> None:
+        headers = await auth_headers()  # signed in afresh: the clock may have moved on
+        when = {
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        }
+        response = await client.patch("/api/admin/events/side-event", json=when, headers=headers)
+        assert response.status_code == 200
+
+    return move
+
+
 async def test_a_reminder_is_sent_once_at_its_time_and_not_before(
     make_event: MakeEvent,
     invite: Invite,
@@ -347,23 +368,14 @@ async def test_a_moved_event_keeps_the_deadline_and_sends_nothing_after_its_star
     make_event: MakeEvent,
     invite: Invite,
     client: httpx.AsyncClient,
-    auth_headers: Callable[..., Awaitable[dict[str, str]]],
+    move_event: MoveEvent,
     clock: FakeClock,
     tick: Tick,
     smtp_server: SmtpServer,
 ) -> None:
     await make_event()
     made = await invite(email="ana@example.org")  # respond_by: the start, as it was then
-    earlier = STARTS - timedelta(days=3)
-    response = await client.patch(
-        "/api/admin/events/side-event",
-        json={
-            "starts_at": earlier.isoformat(),
-            "ends_at": (earlier + timedelta(hours=1)).isoformat(),
-        },
-        headers=await auth_headers(),
-    )
-    assert response.status_code == 200
+    await move_event(STARTS - timedelta(days=3))
     shown = await client.get(f"/api/invitations/{rsvp_token(made)}")
     assert shown.json()["respond_by"] == made["respond_by"]
     await tick()
@@ -378,8 +390,7 @@ async def test_a_moved_event_keeps_the_deadline_and_sends_nothing_after_its_star
 async def test_an_event_moved_back_to_its_date_sends_the_reminders_still_to_come(
     make_event: MakeEvent,
     invite: Invite,
-    client: httpx.AsyncClient,
-    auth_headers: Callable[..., Awaitable[dict[str, str]]],
+    move_event: MoveEvent,
     clock: FakeClock,
     tick: Tick,
     smtp_server: SmtpServer,
@@ -387,22 +398,13 @@ async def test_an_event_moved_back_to_its_date_sends_the_reminders_still_to_come
     await make_event(invitation_reminders=["P2D", "P1D"])
     await invite(email="ana@example.org")  # respond_by: the start
 
-    async def move(starts: datetime) -> None:
-        headers = await auth_headers()  # signed in afresh: the clock has moved on
-        when = {
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-        }
-        response = await client.patch("/api/admin/events/side-event", json=when, headers=headers)
-        assert response.status_code == 200
-
     # Brought forward: at the first reminder's time the event has begun, so none goes.
-    await move(STARTS - timedelta(days=3))
+    await move_event(STARTS - timedelta(days=3))
     clock.current = TWO_DAYS_BEFORE
     await tick()
     smtp_server.handler.forget()
     # Moved back to its date: the reminder a day before the deadline is still to come.
-    await move(STARTS)
+    await move_event(STARTS)
     clock.current = STARTS - timedelta(days=1, seconds=1)
     await tick()
     assert reminders(smtp_server) == []
