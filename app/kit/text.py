@@ -9,11 +9,20 @@ _CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
+# ASCII's control characters (category Cc), and its only ones: ASCII has no Cf, Cs,
+# Co or Cn, and NFC and NFKD leave it as it is. Most names and addresses are
+# ASCII, so they skip the per-character look-ups.
+_ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def clean_line(value: str) -> str:
     """NFC-normalise, fold whitespace runs (line breaks too) to one space, drop control
     characters, trim."""
-    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value))
-    value = "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
+    if value.isascii():
+        value = _ASCII_CONTROLS.sub("", _SPACES.sub(" ", value))
+    else:
+        value = _SPACES.sub(" ", unicodedata.normalize("NFC", value))
+        value = "".join(ch for ch in value if unicodedata.category(ch) not in _CONTROL_CATEGORIES)
     return _SPACES.sub(" ", value).strip()
 
 
@@ -31,8 +40,11 @@ def clean_multiline(value: str) -> str:
 
 def fold(value: str) -> str:
     """Case-, accent- and space-insensitive key: "  Ciudad de  CUENCA " == "ciudad de cuenca"."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if value.isascii():
+        stripped = value
+    else:
+        decomposed = unicodedata.normalize("NFKD", value)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
