@@ -105,7 +105,10 @@ class Settings(BaseSettings):
     mail_recipient_cap: int = Field(default=10, ge=0)
     """At most this many e-mails an hour to one address caused by public actions."""
     default_event_slug: str = DEFAULT_EVENT_SLUG
-    db_pool_size: int = 10
+    db_pool_size: int = 20
+    """Connections each process keeps (as many again may overflow). A request in
+    flight holds one, and one opened past the pool is closed when given back, so
+    a pool smaller than the requests usually in flight reconnects all the time."""
     max_body_bytes: int = 64 * 1024
     max_import_bytes: int = 2 * 1024 * 1024
     """The largest invitation list (JSON or CSV, up to 1,000 rows) an organiser may send."""
