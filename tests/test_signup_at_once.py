@@ -25,16 +25,15 @@ def change_after_unlocked_read(
 ) -> None:
     """Once the sign-up has read the event without its lock, `changes` are made to it
     (and committed) by another session, before the sign-up's INSERT."""
-    read_event = service._read_event
+    peek_event = service._peek_event
 
-    async def read_then_change(*args: Any, lock: bool, **kwargs: Any) -> Any:
-        found = await read_event(*args, lock=lock, **kwargs)
-        if not lock:
-            async with sessionmaker() as other, other.begin():
-                await other.execute(update(Event).values(**changes))
+    async def read_then_change(*args: Any, **kwargs: Any) -> Any:
+        found = await peek_event(*args, **kwargs)
+        async with sessionmaker() as other, other.begin():
+            await other.execute(update(Event).values(**changes))
         return found
 
-    monkeypatch.setattr(service, "_read_event", read_then_change)
+    monkeypatch.setattr(service, "_peek_event", read_then_change)
 
 
 async def counted(session: AsyncSession) -> tuple[int, int]:

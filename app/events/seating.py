@@ -13,6 +13,7 @@ lapsed invitations, not as the event is large; the e-mail worker's chore does
 the same for events nobody touches.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -66,16 +67,25 @@ def seat_left_sql(capacity: Any) -> ColumnElement[bool]:
     return left
 
 
+COUNTED = ("confirmed", "waitlisted", "pending_approval", "held", "checked_in", "offered")
+"""The counters a seat decision reads."""
+
+
 def seats_of(event: Event, counters: EventCounters) -> Seats:
+    return seats_from(event, {name: getattr(counters, name) for name in COUNTED})
+
+
+def seats_from(event: Event, counted: Mapping[str, int]) -> Seats:
+    """`seats_of` from a plain row that holds the counters under their names."""
     return Seats(
         capacity=event.capacity,
         called_off=event.cancelled_at is not None,
-        confirmed=counters.confirmed,
-        waitlisted=counters.waitlisted,
-        pending_approval=counters.pending_approval,
-        held=counters.held,
-        checked_in=counters.checked_in,
-        offered=counters.offered,
+        confirmed=counted["confirmed"],
+        waitlisted=counted["waitlisted"],
+        pending_approval=counted["pending_approval"],
+        held=counted["held"],
+        checked_in=counted["checked_in"],
+        offered=counted["offered"],
     )
 
 

@@ -4,37 +4,33 @@ import functools
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    CTE,
-    BindParameter,
-    ScalarSelect,
     Select,
-    Table,
     bindparam,
     func,
-    insert,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.abuse.recipient_cap import WINDOW as CAP_WINDOW
-from app.abuse.recipient_cap import public_cap, recent_public_mail, recipient_key
+from app.abuse.recipient_cap import public_cap, recipient_key
 from app.events.seating import (
     Seats,
     fill_free_seats,
     next_waitlist_order,
     release_lapsed_holds,
-    seat_left_sql,
     seats,
+    seats_from,
     seats_of,
 )
 from app.events.service import get_event
+from app.events.snapshots import SNAPSHOTS
+from app.kit.db.driver import AloneConnection, DriverStatement, committing_alone
 from app.kit.errors import (
     EventFull,
     InvalidToken,
@@ -52,18 +48,21 @@ from app.mail.headers import ascii_domain
 from app.mail.outbox import Capping
 from app.models import (
     ACTIVE_STATUSES,
-    UNIQUE_ACTIVE_SQL,
-    WAITLIST_ORDER,
     Access,
     Event,
     EventCounters,
     ManageToken,
-    OutboxMessage,
     Registration,
     RegistrationStatus,
 )
 from app.models.waitlist import load_positions
 from app.registrations.schemas import CONSENT_VERSION, RegistrationCreate, RegistrationUpdate
+from app.registrations.sign_up.statements import (
+    EVENT_FIELDS,
+    event_row_with_counters,
+    event_with_counters,
+    sign_up_statement,
+)
 from app.tickets.code import ticket_code_hash
 
 # How long a sign-up awaiting verification can be confirmed; then it lapses.
@@ -93,14 +92,13 @@ class AwaitingVerification:
     registration: Registration
 
 
-def search_text(registration: Registration) -> str:
-    parts = (
-        registration.given_name,
-        registration.family_name,
-        registration.email,
-        registration.organisation,
-    )
-    return fold(" ".join(parts))
+SEARCHED = ("given_name", "family_name", "email", "organisation")
+"""The fields the dashboard's search matches, folded into `search_text`."""
+
+
+def search_text(registration: Any) -> str:
+    """The search text of a registration or an invitation."""
+    return fold(" ".join(getattr(registration, name) for name in SEARCHED))
 
 
 def _by_email(event: Event, email: str, *conditions: Any) -> Select[Registration]:
@@ -192,48 +190,11 @@ async def _find_active(session: AsyncSession, event_slug: str, email: str) -> Re
     return (await session.scalars(_ACTIVE_BY_SLUG_AND_EMAIL, params)).first()
 
 
-def _active_id_by_email() -> ScalarSelect[uuid.UUID]:
-    """The id of the event's active registration under the bound `email` (by the
-    unique index, `UNIQUE_ACTIVE_SQL`): a scalar subquery of the locking statement."""
-    return (
-        select(Registration.id)
-        .where(
-            Registration.event_id == Event.id,
-            func.lower(Registration.email) == func.lower(bindparam("email")),
-            # Literal SQL, as the index has it: no list of statuses bound per request.
-            text(UNIQUE_ACTIVE_SQL),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 async def _duplicate(session: AsyncSession, existing: Registration, now: datetime) -> Duplicate:
     resend_after = await notifications.manage_link_requested(
         session, registration=existing, now=now
     )
     return Duplicate(existing=existing, resend_after=resend_after)
-
-
-@functools.cache
-def _event_with_counters(*, capped: bool, lock: bool) -> Select[Any]:
-    """The event, its counters (their row locked if `lock`), the id of the address's
-    active registration if it has one and, when the cause is the public, how much
-    mail the address had lately (`recent_public_mail`): one statement, built once;
-    the hot path binds the slug and the address (and the cap's parameters)."""
-    columns: list[Any] = [Event, EventCounters, _active_id_by_email().label("existing_id")]
-    if capped:
-        recent = recent_public_mail(
-            bindparam("cap_key"), cap=bindparam("cap"), since=bindparam("cap_since")
-        )
-        columns.append(recent.label("recent_mail"))
-    statement = (
-        select(*columns)
-        .join(EventCounters, EventCounters.event_id == Event.id)
-        .where(Event.slug == bindparam("slug"))
-        .execution_options(populate_existing=True)
-    )
-    return statement.with_for_update(of=EventCounters) if lock else statement
 
 
 @dataclass(frozen=True)
@@ -247,120 +208,59 @@ class _Found:
     """The address's active registration for the event, if it has one."""
 
 
+def _address_params(session: AsyncSession, slug: str, email: str, now: datetime) -> dict[str, Any]:
+    """The first statement's parameters: the slug, the address and, when the public
+    causes the mail, the recipient cap's (`_about_the_address`)."""
+    params: dict[str, Any] = {"slug": slug, "email": email}
+    cap = public_cap(session)
+    if cap is not None:
+        params |= {"cap_key": _cap_key(email), "cap": cap, "cap_since": now - CAP_WINDOW}
+    return params
+
+
+def _cap_key(email: str) -> bytes:
+    return recipient_key(ascii_domain(email))
+
+
+def _capping(params: dict[str, Any], email: str, recent_mail: int | None) -> Capping:
+    cap = params.get("cap")
+    return Capping.of(_cap_key(email), cap=cap, recent=recent_mail or 0)
+
+
 async def _read_event(
     session: AsyncSession, slug: str, *, email: str, now: datetime, lock: bool
 ) -> _Found:
     """The event with its counters (`lock`: its lock taken), whether `email` is
     already registered and what the recipient's cap makes of a message to it: one
     statement (a round trip saved is server and database time saved)."""
-    key, cap = recipient_key(ascii_domain(email)), public_cap(session)
-    params: dict[str, Any] = {"slug": slug, "email": email}
-    if cap is not None:
-        params |= {"cap_key": key, "cap": cap, "cap_since": now - CAP_WINDOW}
-    statement = _event_with_counters(capped=cap is not None, lock=lock)
+    params = _address_params(session, slug, email, now)
+    statement = event_with_counters(capped="cap" in params, lock=lock)
     row = (await session.execute(statement, params)).one_or_none()
     if row is None:
         raise NotFound(f"No event with the address '{slug}'.")
-    capped = Capping.of(key, cap=cap, recent=row.recent_mail if cap is not None else 0)
+    capped = _capping(params, email, row.recent_mail if "cap" in params else None)
     return _Found(row[0], seats_of(row[0], row[1]), capped, row.existing_id)
 
 
-def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> dict[str, BindParameter[Any]]:
-    """A bound parameter `prefix + name` of the column's type for each column named."""
-    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
-
-
-def _registration_insert(
-    registration_columns: tuple[str, ...], *, waitlisted: bool, seated_if: CTE | None
-) -> CTE:
-    """The registration's INSERT (skipping an address already active for the event:
-    the partial unique index is the last word on duplicates), as a CTE returning
-    its id, sign-up sequence and waitlist order. With `seated_if`, the row is
-    inserted only if that CTE has a row."""
-    registrations = cast(Table, Registration.__table__)
-    bound: dict[str, Any] = _bound(registrations, "r_", registration_columns)
-    inserting = pg_insert(registrations)
-    if seated_if is None:
-        bound["waitlist_order"] = WAITLIST_ORDER.next_value() if waitlisted else None
-        inserting = inserting.values(bound)
-    else:
-        inserting = inserting.from_select(
-            list(bound), select(*bound.values()).select_from(seated_if)
-        )
-    return (
-        inserting.on_conflict_do_nothing(
-            index_elements=[registrations.c.event_id, func.lower(registrations.c.email)],
-            index_where=text(UNIQUE_ACTIVE_SQL),
-        )
-        .returning(registrations.c.id, registrations.c.signup_seq, registrations.c.waitlist_order)
-        .cte("signed_up")
-    )
-
-
-def _seat_taken() -> CTE:
-    """The event's counters row, locked, if the event is as the sign-up read it (its
-    `updated_at` bound as `seen_updated_at`) and a seat is left: else no row, and
-    no lock taken (a row that fails the condition is not locked)."""
-    return (
-        select(EventCounters.event_id)
-        .join(Event, Event.id == EventCounters.event_id)
-        .where(
-            EventCounters.event_id == bindparam("r_event_id"),
-            Event.updated_at == bindparam("seen_updated_at", type_=Event.updated_at.type),
-            seat_left_sql(Event.capacity),
-        )
-        .with_for_update(of=EventCounters)
-        .cte("seat_taken")
-    )
+async def _peek_event(
+    session: AsyncSession, alone: AloneConnection, slug: str, *, email: str, now: datetime
+) -> _Found:
+    """`_read_event` without the lock, on the driver's connection: its plain row,
+    and the event built only if its row changed (`app.events.snapshots`)."""
+    params = _address_params(session, slug, email, now)
+    statement = _driver(event_row_with_counters(capped="cap" in params), alone.dialect)
+    row = await alone.fetchrow(statement, params)
+    if row is None:
+        raise NotFound(f"No event with the address '{slug}'.")
+    event = SNAPSHOTS.event(row, EVENT_FIELDS, alone.dialect)
+    capped = _capping(params, email, row["recent_mail"] if "cap" in params else None)
+    return _Found(event, seats_from(event, row), capped, row["existing_id"])
 
 
 @functools.cache
-def _sign_up_statement(
-    registration_columns: tuple[str, ...],
-    message_columns: tuple[str, ...],
-    *,
-    waitlisted: bool = False,
-    at_once: bool = False,
-) -> Select[Any]:
-    """INSERT the registration, its manage token and its e-mail in ONE statement, so the
-    event's lock is held for one round trip and the commit. Built once per set of
-    columns; the values are bound (`r_` the registration's, `m_` the message's,
-    `token_hash`). It returns the new row's `signup_seq` and `waitlist_order`, or
-    no row when the address was registered meanwhile.
-
-    `at_once`: the statement takes the event's lock itself, and inserts a confirmed
-    registration only if a seat is left and the event is as it was read
-    (`_seat_taken`): the lock is then held for the commit's round trip alone. It
-    returns one row: `seated` (0: nothing inserted, no lock taken) and the
-    `signup_seq` (None if the address was registered meanwhile).
-    """
-    seat_taken = _seat_taken() if at_once else None
-    signed_up = _registration_insert(
-        registration_columns, waitlisted=waitlisted, seated_if=seat_taken
-    )
-    tokens = cast(Table, ManageToken.__table__)
-    token = insert(tokens).from_select(
-        ["registration_id", "token_hash", "created_at"],
-        select(
-            signed_up.c.id,
-            bindparam("token_hash", type_=tokens.c.token_hash.type),
-            bindparam("r_created_at", type_=tokens.c.created_at.type),
-        ),
-    )
-    messages = cast(Table, OutboxMessage.__table__)
-    message_params = _bound(messages, "m_", message_columns)
-    message = insert(messages).from_select(
-        list(message_columns),
-        select(*message_params.values()).select_from(signed_up),
-    )
-    if seat_taken is None:
-        answer = select(signed_up.c.signup_seq, signed_up.c.waitlist_order)
-    else:
-        answer = select(
-            select(func.count()).select_from(seat_taken).scalar_subquery().label("seated"),
-            select(signed_up.c.signup_seq).scalar_subquery().label("signup_seq"),
-        )
-    return answer.add_cte(token.cte("token"), message.cte("message"))
+def _driver(statement: Select[Any], dialect: Dialect) -> DriverStatement:
+    """The sign-up's statement compiled for the driver, once per statement."""
+    return DriverStatement.compile(statement, dialect)
 
 
 def new_registration_values(
@@ -380,7 +280,7 @@ def new_registration_values(
         "created_at": now,
         "updated_at": now,
     }
-    values["search_text"] = search_text(Registration(**values))
+    values["search_text"] = fold(" ".join(values[name] for name in SEARCHED))
     return values
 
 
@@ -438,20 +338,24 @@ async def register(
     event with seats left, nothing held, no approval, verification or
     organisation limit), one statement takes the lock, checks that a seat is
     still left and the event unchanged, and inserts the registration, its manage
-    token and its e-mail (the counters and tallies follow by trigger): the lock is
-    held only until the commit. Otherwise, or when that check fails, the seat is
-    decided under the lock (`_register_locked`). Nothing under the lock costs
-    more as the event grows.
+    token and its e-mail (the counters and tallies follow by trigger). That
+    statement commits alone (`statements_committing_alone`), so the lock is held
+    while PostgreSQL runs it and flushes the commit, never across a round trip
+    to this process. Otherwise, or when that check fails (or the address was
+    registered meanwhile), the seat is decided in the request's transaction under
+    the lock (`_register_locked`). Nothing under the lock costs more as the event
+    grows.
     """
     if len(event_slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(event_slug):
         raise NotFound("No event has that address.")
     values = new_registration_values(data, now=now, ticket_key=ticket_key)
     token = new_token()
-    found = await _read_event(session, event_slug, email=data.email, now=now, lock=False)
-    if _seated_at_once(found, now):
-        seated = await _insert(session, found, values=values, token=token, now=now, at_once=True)
-        if seated is not None:
-            return seated
+    async with committing_alone(session) as alone:
+        found = await _peek_event(session, alone, event_slug, email=data.email, now=now)
+        if _seated_at_once(found, now):
+            seated = await _seat_at_once(session, alone, found, values=values, token=token, now=now)
+            if seated is not None:
+                return seated
     return await _register_locked(
         session, event_slug, data=data, values=values, token=token, now=now, ticket_key=ticket_key
     )
@@ -502,59 +406,93 @@ async def _register_locked(
     if event.email_verification:
         return await _sign_up_unverified(session, event, data, now=now, ticket_key=ticket_key)
     await check_org_limit(session, event, values["organisation_key"])
-    outcome = await _insert(session, found, values=values, token=token, now=now)
-    if outcome is None:
-        raise RuntimeError("a sign-up under the event's lock found no seat decided")
-    return outcome
+    return await _insert(session, found, values=values, token=token, now=now)
 
 
-async def _insert(
-    session: AsyncSession,
-    found: _Found,
-    *,
-    values: dict[str, Any],
-    token: str,
-    now: datetime,
-    at_once: bool = False,
-) -> Registered | Duplicate | None:
-    """Insert the sign-up with the status the seats give, its manage token and its
-    e-mail in one statement. `at_once` (see `_sign_up_statement`): None when no
-    seat was taken (the event changed or filled since it was read)."""
+@dataclass(frozen=True)
+class _SignUp:
+    """A sign-up's registration (not in any session) and its one statement's
+    parameters; `sign_up_statement` with `columns` and `message_columns`."""
+
+    registration: Registration
+    params: dict[str, Any]
+    columns: tuple[str, ...]
+    message_columns: tuple[str, ...]
+
+
+def _sign_up(
+    session: AsyncSession, found: _Found, *, values: dict[str, Any], token: str, now: datetime
+) -> _SignUp:
+    """The registration with the status the seats give, its e-mail's outbox row and
+    the parameters that insert them with the manage token."""
     event, seats = found.event, found.seats
     status = initial_status(event, seats)
-    waitlisted = status == RegistrationStatus.waitlisted
     registration = Registration(**values, status=status)
     # Set after construction, so the transient row is not cascaded into the session.
     set_committed_value(registration, "event", event)
     set_committed_value(registration, "event_id", event.id)
-    if waitlisted:
+    if status == RegistrationStatus.waitlisted:
         # The back of the queue: as many waiting as the counters had, plus this one.
         registration.waitlist_position = seats.waitlisted + 1
     message = notifications.received_message(
         session, registration=registration, manage_token=token, now=now, capped=found.capped
     )
     columns = values | {"event_id": event.id, "status": status}
-    statement = _sign_up_statement(
-        tuple(columns), tuple(message), waitlisted=waitlisted, at_once=at_once
-    )
     params = {f"r_{name}": value for name, value in columns.items()}
     params |= {f"m_{name}": value for name, value in message.items()}
     params["token_hash"] = digest(token)
-    if at_once:
-        params["seen_updated_at"] = event.updated_at
-    # On the session's connection: a Core statement needs none of the ORM's execution.
-    row = (await (await session.connection()).execute(statement, params)).one_or_none()
-    if at_once and (row is None or not row.seated):
+    return _SignUp(registration, params, tuple(columns), tuple(message))
+
+
+async def _seat_at_once(
+    session: AsyncSession,
+    alone: AloneConnection,
+    found: _Found,
+    *,
+    values: dict[str, Any],
+    token: str,
+    now: datetime,
+) -> Registered | None:
+    """Insert a confirmed sign-up, its manage token and its e-mail in one statement
+    that commits alone, if it still takes a seat (`sign_up_statement`, `at_once`).
+    None when no seat was taken (the event changed or filled since it was read)
+    or the address was registered meanwhile: then nothing was written."""
+    sign_up = _sign_up(session, found, values=values, token=token, now=now)
+    statement = sign_up_statement(sign_up.columns, sign_up.message_columns, at_once=True)
+    params = sign_up.params | {"seen_updated_at": found.event.updated_at}
+    row = await alone.fetchrow(_driver(statement, alone.dialect), params)
+    if row is None or not row["seated"] or row["signup_seq"] is None:
         return None
+    set_committed_value(sign_up.registration, "signup_seq", row["signup_seq"])
+    set_committed_value(sign_up.registration, "waitlist_order", None)
+    return Registered(registration=sign_up.registration, manage_token=token)
+
+
+async def _insert(
+    session: AsyncSession, found: _Found, *, values: dict[str, Any], token: str, now: datetime
+) -> Registered | Duplicate:
+    """Insert the sign-up with the status the seats give (the caller holds the
+    event's lock), its manage token and its e-mail in one statement; a Duplicate
+    when the address was registered meanwhile."""
+    sign_up = _sign_up(session, found, values=values, token=token, now=now)
+    registration = sign_up.registration
+    statement = sign_up_statement(
+        sign_up.columns,
+        sign_up.message_columns,
+        waitlisted=registration.status == RegistrationStatus.waitlisted,
+    )
+    # On the session's connection: a Core statement needs none of the ORM's execution.
+    connection = await session.connection()
+    row = (await connection.execute(statement, sign_up.params)).one_or_none()
     if row is None or row.signup_seq is None:
         # Signed up meanwhile: by a request that committed after the look-up (or
         # while this one waited for the lock).
-        existing = await _find_active(session, event.slug, registration.email)
+        existing = await _find_active(session, found.event.slug, registration.email)
         if existing is None:
             raise RuntimeError("a sign-up conflicted with no active registration")
         return await _duplicate(session, existing, now)
     set_committed_value(registration, "signup_seq", row.signup_seq)
-    set_committed_value(registration, "waitlist_order", None if at_once else row.waitlist_order)
+    set_committed_value(registration, "waitlist_order", row.waitlist_order)
     return Registered(registration=registration, manage_token=token)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from starlette.requests import HTTPConnection
 
 from app.config import Settings
-from app.kit.driver import BEHIND_PGBOUNCER
+from app.kit.db.driver import BEHIND_PGBOUNCER
 from app.kit.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def create_engine(
         options |= {"pool_size": pool_size, "max_overflow": pool_size}
     if connect_args:
         # Told by the URL (see `driver_arguments`): the hot path's statements, which
-        # otherwise commit alone, then run in a transaction (`app.kit.driver`).
+        # otherwise commit alone, then run in a transaction (`app.kit.db.driver`).
         options["execution_options"] = {BEHIND_PGBOUNCER: True}
     return create_async_engine(
         driver_url, pool_pre_ping=pre_ping, connect_args=connect_args, **options

@@ -32,9 +32,6 @@ BEHIND_PGBOUNCER = "behind_pgbouncer"
 
 Processor = Callable[[Any], Any] | None
 
-CONNECTION_LOST = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
-"""What the driver raises when its connection is gone (or unusable)."""
-
 
 @dataclass(frozen=True)
 class DriverStatement:
@@ -67,21 +64,44 @@ class DriverStatement:
             for value, process in zip(values, self.processors, strict=True)
         ]
 
+
+class AloneConnection:
+    """The driver's connection, and the dialect its statements are compiled for.
+
+    A statement that fails for any reason but the query's own (a PostgreSQL error
+    such as a constraint's) leaves the connection in a state nobody knows: it
+    is marked `lost`, and `committing_alone` has the pool drop it.
+    """
+
+    def __init__(self, driver: asyncpg.Connection, dialect: Dialect) -> None:
+        self.driver, self.dialect = driver, dialect
+        self.lost: BaseException | None = None
+
     async def fetchrow(
-        self, connection: asyncpg.Connection, params: Mapping[str, Any]
+        self, statement: DriverStatement, params: Mapping[str, Any]
     ) -> asyncpg.Record | None:
-        row: asyncpg.Record | None = await connection.fetchrow(self.sql, *self.arguments(params))
+        try:
+            row: asyncpg.Record | None = await self.driver.fetchrow(
+                statement.sql, *statement.arguments(params)
+            )
+        except asyncpg.PostgresError as exc:
+            if not isinstance(exc, asyncpg.PostgresConnectionError):
+                raise  # the query's own error: the connection is ready for the next
+            self.lost = exc
+            raise _invalidated(exc) from exc
+        except Exception as exc:
+            self.lost = exc
+            raise _invalidated(exc) from exc
+        except BaseException as exc:  # cancelled mid-statement
+            self.lost = exc
+            raise
         return row
 
 
-@dataclass(frozen=True)
-class AloneConnection:
-    """The driver's connection, and the dialect its statements are compiled for."""
-
-    driver: asyncpg.Connection
-    dialect: Dialect
-    engine: AsyncEngine | None
-    """The engine when statements commit alone; None inside the caller's transaction."""
+def _invalidated(exc: Exception) -> DBAPIError:
+    """The driver's failure as SQLAlchemy tells a connection it dropped, so that
+    `app.kit.db_errors.outage_kind` knows it (503, not 500)."""
+    return DBAPIError(None, None, exc, connection_invalidated=True)
 
 
 @asynccontextmanager
@@ -97,20 +117,19 @@ async def committing_alone(session: AsyncSession) -> AsyncIterator[AloneConnecti
     if not isinstance(bind, AsyncEngine):
         connection = await session.connection()
         raw = await connection.get_raw_connection()
-        yield AloneConnection(raw.driver_connection, connection.dialect, None)
+        yield AloneConnection(raw.driver_connection, connection.dialect)
         return
     async with bind.connect() as connection:
         raw = await connection.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
+        alone = AloneConnection(raw.driver_connection, bind.dialect)
         try:
             if bind.get_execution_options().get(BEHIND_PGBOUNCER):
-                async with driver.transaction():
-                    yield AloneConnection(driver, bind.dialect, bind)
+                async with alone.driver.transaction():
+                    yield alone
             else:
-                yield AloneConnection(driver, bind.dialect, bind)
-        except CONNECTION_LOST as exc:
-            # SQLAlchemy never saw the driver fail: the pool must not hand the
-            # connection out again, and the failure is told as SQLAlchemy tells it
-            # (an invalidated connection: `app.kit.db_errors.outage_kind`).
-            await connection.invalidate(exc)
-            raise DBAPIError(None, None, exc, connection_invalidated=True) from exc
+                yield alone
+        finally:
+            if alone.lost is not None:
+                # SQLAlchemy never saw the driver fail: its pool must not hand the
+                # connection out again.
+                await connection.invalidate(alone.lost)
