@@ -207,11 +207,16 @@ def session_settings(session: AsyncSession) -> Settings:
 async def get_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler succeeds, else rolled back.
 
-    A commit that succeeds tells the app's outage log the database is answering.
+    The transaction begins with the session's first statement, so a request that
+    never uses it (a sign-up whose one statement commits alone,
+    `app.kit.db.driver`) costs no BEGIN and no COMMIT. A commit that succeeds
+    tells the app's outage log the database is answering.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = conn.app.state.sessionmaker
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as session:
         yield session
+        if session.in_transaction():
+            await session.commit()
     conn.app.state.outage_log.answered()
 
 
