@@ -210,7 +210,7 @@ class _Found:
 
 def _address_params(session: AsyncSession, slug: str, email: str, now: datetime) -> dict[str, Any]:
     """The first statement's parameters: the slug, the address and, when the public
-    causes the mail, the recipient cap's (`_about_the_address`)."""
+    causes the mail, the recipient cap's (`_recent_mail`)."""
     params: dict[str, Any] = {"slug": slug, "email": email}
     cap = public_cap(session)
     if cap is not None:
@@ -245,8 +245,9 @@ async def _read_event(
 async def _peek_event(
     session: AsyncSession, alone: AloneConnection, slug: str, *, email: str, now: datetime
 ) -> _Found:
-    """`_read_event` without the lock, on the driver's connection: its plain row,
-    and the event built only if its row changed (`app.events.snapshots`)."""
+    """`_read_event` without the lock and without looking the address up, on the
+    driver's connection: its plain row, and the event built only if its row
+    changed (`app.events.snapshots`)."""
     params = _address_params(session, slug, email, now)
     statement = _driver(event_row_with_counters(capped="cap" in params), alone.dialect)
     row = await alone.fetchrow(statement, params)
@@ -254,7 +255,8 @@ async def _peek_event(
         raise NotFound(f"No event with the address '{slug}'.")
     event = SNAPSHOTS.event(row, EVENT_FIELDS, alone.dialect)
     capped = _capping(params, email, row["recent_mail"] if "cap" in params else None)
-    return _Found(event, seats_from(event, row), capped, row["existing_id"])
+    # Not looked up here: the INSERT finds an active registration of the address.
+    return _Found(event, seats_from(event, row), capped, existing_id=None)
 
 
 @functools.cache
@@ -332,19 +334,20 @@ async def register(
     `ticket_key` is the app's signing key, which keys the QR ticket code.
 
     The hot path, kept short: the row's values and the token are made first; one
-    statement reads the event, its counters, an active registration of the
-    address (a duplicate) and, for the recipient's cap, the address's recent
-    mail, without the event's lock. When that says a seat is the answer (a public
-    event with seats left, nothing held, no approval, verification or
-    organisation limit), one statement takes the lock, checks that a seat is
-    still left and the event unchanged, and inserts the registration, its manage
-    token and its e-mail (the counters and tallies follow by trigger). That
-    statement commits alone (`statements_committing_alone`), so the lock is held
-    while PostgreSQL runs it and flushes the commit, never across a round trip
-    to this process. Otherwise, or when that check fails (or the address was
-    registered meanwhile), the seat is decided in the request's transaction under
-    the lock (`_register_locked`). Nothing under the lock costs more as the event
-    grows.
+    statement reads the event, its counters and, for the recipient's cap, the
+    address's recent mail, without the event's lock (`_peek_event`). When that
+    says a seat is the answer (a public event with seats left, nothing held, no
+    approval, verification or organisation limit), one statement takes the
+    lock, checks that a seat is still left and the event unchanged, and inserts
+    the registration, its manage token and its e-mail (the counters and tallies
+    follow by trigger); the unique index of active addresses refuses a
+    duplicate there. Both statements commit alone (`app.kit.db.driver`), so the
+    lock is held while PostgreSQL runs the INSERT and flushes its commit, never
+    across a round trip to this process. Otherwise, or when nothing was
+    inserted (no seat left, the event changed, or the address is registered
+    already), the sign-up is decided in the request's transaction under the lock
+    (`_register_locked`), which looks the address up first. Nothing under the
+    lock costs more as the event grows.
     """
     if len(event_slug) > SLUG_MAX_LENGTH or not SLUG_PATTERN.fullmatch(event_slug):
         raise NotFound("No event has that address.")

@@ -1,18 +1,20 @@
 """The unique index of active addresses is built again, last, so that the planner
-keeps choosing it for the sign-up's look-up of an address on a new database.
+chooses it for the address's look-up on a new database.
 
-The sign-up asks whether the address has an active registration for the event
-(`event_id = ... AND lower(email) = ...`). Every index on `registrations` that
-starts with `event_id` can answer that, and on a table that has no statistics
-yet (a new database, before autovacuum's first ANALYZE) the planner costs them
-all alike. It then keeps the first it met, and it meets the indexes newest
+The sign-up under the event's lock asks whether the address has an active
+registration for the event (`event_id = ... AND lower(email) = ...`). Every
+index on `registrations` that starts with `event_id` can answer that, and on a
+table with no statistics yet (a new database, before autovacuum's first
+ANALYZE) the planner costs them alike and keeps the first it meets, newest
 first: the organisation index or the list filters' one, which read every
-registration of the event. A prepared statement's plan made while the table was
-empty stayed in use as it grew: the look-up read 1,400 rows per sign-up after
-3,000 sign-ups, and each sign-up cost more than the last. Rebuilt as the newest,
-the unique index is met first and kept. `tests/test_address_lookup_plan.py`
-checks the plan on an empty table, so an index added later that would win the
-tie fails there.
+registration of the event. A prepared statement keeps the plan it made then as
+the table grows. Rebuilt as the newest, the unique index is the one met first
+(`tests/test_address_lookup_plan.py` checks the plan made on an empty table, so
+an index added later that would win the tie fails there). Plans made on a few
+hundred rows may still prefer another index until the first ANALYZE replans
+them, so the sign-up's hot path does not look the address up at all: its
+INSERT's `ON CONFLICT` finds a registered address through this index, with no
+plan to choose.
 
 Revision ID: 0022_address_lookup_index
 Revises: 0021_registration_filters

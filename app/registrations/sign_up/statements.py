@@ -55,26 +55,26 @@ def _active_id_by_email() -> ScalarSelect[uuid.UUID]:
     )
 
 
-def _about_the_address(*, capped: bool) -> list[Any]:
-    """The id of the address's active registration for the event, if it has one and,
-    when the cause is the public, how much mail the address had lately
+def _recent_mail(*, capped: bool) -> list[Any]:
+    """When the cause is the public, how much mail the address had lately
     (`recent_public_mail`, its parameters bound as `cap_key`, `cap`, `cap_since`)."""
-    columns: list[Any] = [_active_id_by_email().label("existing_id")]
-    if capped:
-        recent = recent_public_mail(
-            bindparam("cap_key"), cap=bindparam("cap"), since=bindparam("cap_since")
-        )
-        columns.append(recent.label("recent_mail"))
-    return columns
+    if not capped:
+        return []
+    recent = recent_public_mail(
+        bindparam("cap_key"), cap=bindparam("cap"), since=bindparam("cap_since")
+    )
+    return [recent.label("recent_mail")]
 
 
 @functools.cache
 def event_with_counters(*, capped: bool, lock: bool) -> Select[Any]:
-    """The event and its counters as ORM objects (their row locked if `lock`), and
-    `_about_the_address`: one statement, built once; the slug and the address
-    (and the cap's parameters) are bound."""
+    """The event and its counters as ORM objects (their row locked if `lock`), the id
+    of the address's active registration for the event if it has one, and
+    `_recent_mail`: one statement, built once; the slug and the address (and the
+    cap's parameters) are bound."""
+    address = _active_id_by_email().label("existing_id")
     statement = (
-        select(Event, EventCounters, *_about_the_address(capped=capped))
+        select(Event, EventCounters, address, *_recent_mail(capped=capped))
         .join(EventCounters, EventCounters.event_id == Event.id)
         .where(Event.slug == bindparam("slug"))
         .execution_options(populate_existing=True)
@@ -89,11 +89,19 @@ EVENT_FIELDS = tuple(attribute.key for attribute in Event.__mapper__.column_attr
 def event_row_with_counters(*, capped: bool) -> Select[Any]:
     """`event_with_counters` (unlocked) as plain columns, for the driver's own
     connection (`app.kit.db.driver`): the event's fields under their attribute
-    names (`EVENT_FIELDS`), then `COUNTED` and `_about_the_address`."""
+    names (`EVENT_FIELDS`), then `COUNTED` and `_recent_mail`.
+
+    It does not look the address up: a registration already active under it is
+    found by the INSERT itself (`ON CONFLICT` on the unique index, which needs no
+    plan). A look-up by a prepared statement would run the plan PostgreSQL made
+    when it was prepared, and on a table with no statistics yet (a new
+    database, its first few hundred sign-ups) that plan may read the event's
+    rows through another index of `event_id` or scan the table; kept as the
+    table grew, it read every registration of the event on each sign-up."""
     fields = [getattr(Event, name).label(name) for name in EVENT_FIELDS]
     counted = [getattr(EventCounters, name).label(name) for name in COUNTED]
     return (
-        select(*fields, *counted, *_about_the_address(capped=capped))
+        select(*fields, *counted, *_recent_mail(capped=capped))
         .join(EventCounters, EventCounters.event_id == Event.id)
         .where(Event.slug == bindparam("slug"))
     )
