@@ -47,7 +47,15 @@ class DriverStatement:
 
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Dialect) -> "DriverStatement":
+        """Refuses a statement whose columns SQLAlchemy would fill from their Python
+        defaults when it executes: nothing fills them here, and they would go NULL."""
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        defaulted = [*compiled.insert_prefetch, *compiled.update_prefetch]
+        if defaulted:
+            missing = ", ".join(sorted(column.name for column in defaulted))
+            raise ValueError(
+                f"give these columns a value: the driver fills no defaults ({missing})"
+            )
         names = tuple(compiled.positiontup or ())
         binds = compiled.binds
         processors = tuple(
